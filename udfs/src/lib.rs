@@ -1,1 +1,72 @@
-//! placeholder
+//! Scalar functions for building code property graphs on DataFusion 55.
+//!
+//! - [`hash`]: `stable_hash64`, `stable_hash128`, `stable_id` (stable across runs,
+//!   machines and languages) and Spark-compatible `xxhash64`.
+//! - [`span`]: `span_len`, `span_overlaps`, `span_contains` on half-open byte spans.
+//! - [`text`]: `utf8_normalize`, `qname_normalize`.
+//! - [`list`]: `list_enumerate`, list explode with positions.
+//!
+//! [`functions`] lists them all; [`register`] installs them into any
+//! [`FunctionRegistry`] (a `SessionContext`, a `SessionState`); [`expr_fn`] builds them
+//! as DataFrame expressions.
+
+use std::sync::Arc;
+
+use datafusion::common::Result;
+use datafusion::execution::FunctionRegistry;
+use datafusion::logical_expr::ScalarUDF;
+
+pub mod hash;
+pub mod list;
+pub mod span;
+pub mod text;
+
+/// Defines `pub fn $fn_name() -> Arc<ScalarUDF>` returning one shared instance of `$udf`.
+macro_rules! udf_singleton {
+    ($udf:ty, $fn_name:ident) => {
+        #[doc = concat!("The shared [`ScalarUDF`] of [`", stringify!($udf), "`].")]
+        pub fn $fn_name() -> Arc<ScalarUDF> {
+            static INSTANCE: std::sync::LazyLock<Arc<ScalarUDF>> =
+                std::sync::LazyLock::new(|| Arc::new(ScalarUDF::new_from_impl(<$udf>::default())));
+            Arc::clone(&INSTANCE)
+        }
+    };
+}
+
+udf_singleton!(hash::stable_hash64::StableHash64, stable_hash64);
+udf_singleton!(hash::stable_hash128::StableHash128, stable_hash128);
+udf_singleton!(hash::stable_id::StableId, stable_id);
+udf_singleton!(hash::xxhash64::XxHash64, xxhash64);
+udf_singleton!(span::span_len::SpanLen, span_len);
+udf_singleton!(span::span_overlaps::SpanOverlaps, span_overlaps);
+udf_singleton!(span::span_contains::SpanContains, span_contains);
+udf_singleton!(text::utf8_normalize::Utf8Normalize, utf8_normalize);
+udf_singleton!(text::qname_normalize::QnameNormalize, qname_normalize);
+udf_singleton!(list::list_enumerate::ListEnumerate, list_enumerate);
+
+/// Every scalar function of this crate.
+pub fn functions() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        stable_hash64(),
+        stable_hash128(),
+        stable_id(),
+        xxhash64(),
+        span_len(),
+        span_overlaps(),
+        span_contains(),
+        utf8_normalize(),
+        qname_normalize(),
+        list_enumerate(),
+    ]
+}
+
+/// Registers every function into `registry`. Registering again replaces the same
+/// functions by name, so calling this twice is harmless.
+pub fn register(registry: &mut dyn FunctionRegistry) -> Result<()> {
+    for udf in functions() {
+        registry.register_udf(udf)?;
+    }
+    Ok(())
+}
+
+pub mod expr_fn;
