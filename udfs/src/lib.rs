@@ -70,3 +70,15 @@ pub fn register(registry: &mut dyn FunctionRegistry) -> Result<()> {
 }
 
 pub mod expr_fn;
+
+/// Adds every function to a session being built, replacing same-named entries, so
+/// installing twice is harmless. Call it after `with_default_features()`.
+pub fn install(
+    mut builder: datafusion::execution::session_state::SessionStateBuilder,
+) -> datafusion::execution::session_state::SessionStateBuilder {
+    let ours = functions();
+    let list = builder.scalar_functions().get_or_insert_with(Vec::new);
+    list.retain(|existing| !ours.iter().any(|udf| udf.name() == existing.name()));
+    list.extend(ours);
+    builder
+}

@@ -14,10 +14,9 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
     DataType, Date64Type, Decimal256Type, DurationMicrosecondType, DurationMillisecondType,
-    DurationNanosecondType, DurationSecondType, Int64Type, Time32MillisecondType,
-    Time32SecondType, Time64MicrosecondType, Time64NanosecondType, TimeUnit,
-    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
-    TimestampSecondType, i256,
+    DurationNanosecondType, DurationSecondType, Int64Type, Time32MillisecondType, Time32SecondType,
+    Time64MicrosecondType, Time64NanosecondType, TimeUnit, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, i256,
 };
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err, plan_err};
 use datafusion::logical_expr::ColumnarValue;
@@ -60,10 +59,35 @@ pub fn check_part_type(function: &str, position: usize, data_type: &DataType) ->
 fn is_supported(data_type: &DataType) -> bool {
     use DataType::*;
     match data_type {
-        Null | Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
-        | Float16 | Float32 | Float64 | Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary
-        | BinaryView | FixedSizeBinary(_) | Date32 | Date64 | Timestamp(_, _) | Time32(_)
-        | Time64(_) | Duration(_) | Decimal32(_, _) | Decimal64(_, _) | Decimal128(_, _)
+        Null
+        | Boolean
+        | Int8
+        | Int16
+        | Int32
+        | Int64
+        | UInt8
+        | UInt16
+        | UInt32
+        | UInt64
+        | Float16
+        | Float32
+        | Float64
+        | Utf8
+        | LargeUtf8
+        | Utf8View
+        | Binary
+        | LargeBinary
+        | BinaryView
+        | FixedSizeBinary(_)
+        | Date32
+        | Date64
+        | Timestamp(_, _)
+        | Time32(_)
+        | Time64(_)
+        | Duration(_)
+        | Decimal32(_, _)
+        | Decimal64(_, _)
+        | Decimal128(_, _)
         | Decimal256(_, _) => true,
         Dictionary(_, value) => is_supported(value),
         _ => false,
@@ -363,7 +387,9 @@ fn nanos_per(unit: &TimeUnit) -> i64 {
 
 fn timestamp_values(array: &ArrayRef, unit: &TimeUnit) -> Int64Array {
     match unit {
-        TimeUnit::Second => array.as_primitive::<TimestampSecondType>().reinterpret_cast(),
+        TimeUnit::Second => array
+            .as_primitive::<TimestampSecondType>()
+            .reinterpret_cast(),
         TimeUnit::Millisecond => array
             .as_primitive::<TimestampMillisecondType>()
             .reinterpret_cast(),
@@ -378,7 +404,9 @@ fn timestamp_values(array: &ArrayRef, unit: &TimeUnit) -> Int64Array {
 
 fn duration_values(array: &ArrayRef, unit: &TimeUnit) -> Int64Array {
     match unit {
-        TimeUnit::Second => array.as_primitive::<DurationSecondType>().reinterpret_cast(),
+        TimeUnit::Second => array
+            .as_primitive::<DurationSecondType>()
+            .reinterpret_cast(),
         TimeUnit::Millisecond => array
             .as_primitive::<DurationMillisecondType>()
             .reinterpret_cast(),
@@ -393,9 +421,9 @@ fn duration_values(array: &ArrayRef, unit: &TimeUnit) -> Int64Array {
 
 fn time_values(array: &ArrayRef, unit: &TimeUnit) -> Result<Int64Array> {
     Ok(match (array.data_type(), unit) {
-        (DataType::Time32(_), TimeUnit::Second) => array
-            .as_primitive::<Time32SecondType>()
-            .unary(i64::from),
+        (DataType::Time32(_), TimeUnit::Second) => {
+            array.as_primitive::<Time32SecondType>().unary(i64::from)
+        }
         (DataType::Time32(_), TimeUnit::Millisecond) => array
             .as_primitive::<Time32MillisecondType>()
             .unary(i64::from),

@@ -17,7 +17,9 @@ use encoding::{KeyPart, check_part_type, encode_row, key_parts};
 /// supported type. Types are kept as they are: the encoding makes physical types agree.
 pub(crate) fn check_key_types(function: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
     if arg_types.is_empty() {
-        return plan_err!("{function} expects at least one part, e.g. {function}(path, start, end)");
+        return plan_err!(
+            "{function} expects at least one part, e.g. {function}(path, start, end)"
+        );
     }
     for (position, data_type) in arg_types.iter().enumerate() {
         check_part_type(function, position, data_type)?;
@@ -29,7 +31,11 @@ pub(crate) fn check_key_types(function: &str, arg_types: &[DataType]) -> Result<
 /// a scalar too), else the batch size.
 pub(crate) fn output_rows(args: &[ColumnarValue], number_rows: usize) -> (usize, bool) {
     let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    if all_scalar { (1, true) } else { (number_rows, false) }
+    if all_scalar {
+        (1, true)
+    } else {
+        (number_rows, false)
+    }
 }
 
 /// Encodes every row's key into one reused buffer and hands it to `f`.

@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::{check_key_types, hex128, for_each_key, output_rows, prepare};
+use super::{check_key_types, for_each_key, hex128, output_rows, prepare};
 
 #[user_doc(
     doc_section(label = "Hashing Functions"),
@@ -74,7 +74,9 @@ impl ScalarUDFImpl for StableHash128 {
         let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(32, rows));
         let array = StringArray::try_new(offsets, Buffer::from_vec(values), None)?;
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(array)))
         }

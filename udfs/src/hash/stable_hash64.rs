@@ -68,7 +68,9 @@ impl ScalarUDFImpl for StableHash64 {
         let mut hashes = Vec::with_capacity(rows);
         for_each_key(&parts, rows, |_, key| hashes.push(xxh3_64(key) as i64));
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::Int64(hashes.first().copied())))
+            Ok(ColumnarValue::Scalar(ScalarValue::Int64(
+                hashes.first().copied(),
+            )))
         } else {
             Ok(ColumnarValue::Array(Arc::new(Int64Array::from(hashes))))
         }

@@ -22,7 +22,10 @@ use super::{check_key_types, for_each_key, hex128, output_rows, prepare};
     sql_example = r#"```sql
 > select stable_id('node', 'src/mod.py', 10, 42);
 ```"#,
-    argument(name = "prefix", description = "String naming the kind of id, e.g. 'node' or 'edge'."),
+    argument(
+        name = "prefix",
+        description = "String naming the kind of id, e.g. 'node' or 'edge'."
+    ),
     argument(
         name = "part",
         description = "A string, integer, float, boolean, binary, date, time, timestamp, duration or decimal expression, or NULL."
@@ -67,9 +70,9 @@ impl ScalarUDFImpl for StableId {
             Some(_) if arg_types.len() < 2 => plan_err!(
                 "stable_id expects a prefix and at least one part, e.g. stable_id('node', path, start, end); got only a prefix"
             ),
-            Some(prefix) if !is_prefix_type(prefix) => plan_err!(
-                "stable_id: the prefix (argument 1) must be a string, got {prefix}"
-            ),
+            Some(prefix) if !is_prefix_type(prefix) => {
+                plan_err!("stable_id: the prefix (argument 1) must be a string, got {prefix}")
+            }
             Some(_) => check_key_types(self.name(), arg_types),
         }
     }
@@ -101,11 +104,15 @@ impl ScalarUDFImpl for StableId {
             }
         });
         if let Some(row) = failed {
-            return Err(exec_datafusion_err!("stable_id: could not format row {row}"));
+            return Err(exec_datafusion_err!(
+                "stable_id: could not format row {row}"
+            ));
         }
         let array = builder.finish();
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(array) as Arc<dyn Array>))
         }

@@ -34,7 +34,10 @@ const MAX_LONG_DIGITS: u8 = 18;
 > select xxhash64('Spark', make_array(arrow_cast(123, 'Int32')), arrow_cast(2, 'Int32'));
 5602566077635097486
 ```"#,
-    argument(name = "expr", description = "Expression of a primitive, string, binary, decimal, date, timestamp, list or struct type."),
+    argument(
+        name = "expr",
+        description = "Expression of a primitive, string, binary, decimal, date, timestamp, list or struct type."
+    ),
     related_udf(name = "stable_hash64")
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -107,9 +110,29 @@ impl ScalarUDFImpl for XxHash64 {
 fn is_supported(data_type: &DataType) -> bool {
     use DataType::*;
     match data_type {
-        Null | Boolean | Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64
-        | Float16 | Float32 | Float64 | Utf8 | LargeUtf8 | Utf8View | Binary | LargeBinary
-        | BinaryView | FixedSizeBinary(_) | Date32 | Date64 | Timestamp(_, _)
+        Null
+        | Boolean
+        | Int8
+        | Int16
+        | Int32
+        | Int64
+        | UInt8
+        | UInt16
+        | UInt32
+        | UInt64
+        | Float16
+        | Float32
+        | Float64
+        | Utf8
+        | LargeUtf8
+        | Utf8View
+        | Binary
+        | LargeBinary
+        | BinaryView
+        | FixedSizeBinary(_)
+        | Date32
+        | Date64
+        | Timestamp(_, _)
         | Decimal128(_, _) => true,
         Decimal32(_, _) | Decimal64(_, _) => true,
         List(f) | LargeList(f) | FixedSizeList(f, _) => is_supported(f.data_type()),
@@ -127,7 +150,9 @@ fn hash_column(array: &ArrayRef, hashes: &mut [u64]) -> Result<()> {
         Dictionary(_, value_type) => hash_column(&cast(array, value_type)?, hashes)?,
         Boolean => {
             let a = array.as_boolean();
-            fold(a, hashes, |i, seed| xxh64(&i32::from(a.value(i)).to_le_bytes(), seed));
+            fold(a, hashes, |i, seed| {
+                xxh64(&i32::from(a.value(i)).to_le_bytes(), seed)
+            });
         }
         Int8 => fold_i32(array.as_primitive::<Int8Type>(), hashes),
         Int16 => fold_i32(array.as_primitive::<Int16Type>(), hashes),
@@ -212,7 +237,9 @@ fn hash_column(array: &ArrayRef, hashes: &mut [u64]) -> Result<()> {
         Decimal128(precision, _) => {
             let a = array.as_primitive::<Decimal128Type>();
             if *precision <= MAX_LONG_DIGITS {
-                fold(a, hashes, |i, seed| xxh64(&(a.value(i) as i64).to_le_bytes(), seed));
+                fold(a, hashes, |i, seed| {
+                    xxh64(&(a.value(i) as i64).to_le_bytes(), seed)
+                });
             } else {
                 // Spark hashes BigDecimal.unscaledValue().toByteArray(): minimal big-endian
                 // two's complement.
@@ -258,12 +285,18 @@ fn list_range(array: &ArrayRef, row: usize) -> Option<(ArrayRef, std::ops::Range
         DataType::List(_) => {
             let l = array.as_list::<i32>();
             let offsets = l.value_offsets();
-            Some((Arc::clone(l.values()), offsets[row] as usize..offsets[row + 1] as usize))
+            Some((
+                Arc::clone(l.values()),
+                offsets[row] as usize..offsets[row + 1] as usize,
+            ))
         }
         DataType::LargeList(_) => {
             let l = array.as_list::<i64>();
             let offsets = l.value_offsets();
-            Some((Arc::clone(l.values()), offsets[row] as usize..offsets[row + 1] as usize))
+            Some((
+                Arc::clone(l.values()),
+                offsets[row] as usize..offsets[row + 1] as usize,
+            ))
         }
         DataType::FixedSizeList(_, size) => {
             let l = array.as_fixed_size_list();

@@ -30,7 +30,10 @@ pub const VALUE: &str = "value";
 {ordinality: 1, value: a}
 {ordinality: 2, value: b}
 ```"#,
-    argument(name = "list", description = "List, LargeList or FixedSizeList expression."),
+    argument(
+        name = "list",
+        description = "List, LargeList or FixedSizeList expression."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ListEnumerate {
@@ -54,7 +57,10 @@ pub fn element_fields(item: &Field) -> Fields {
 }
 
 fn enumerated_item(item: &Field) -> FieldRef {
-    Arc::new(Field::new_list_field(DataType::Struct(element_fields(item)), false))
+    Arc::new(Field::new_list_field(
+        DataType::Struct(element_fields(item)),
+        false,
+    ))
 }
 
 impl ScalarUDFImpl for ListEnumerate {
@@ -98,7 +104,9 @@ impl ScalarUDFImpl for ListEnumerate {
             ColumnarValue::Array(array) => Ok(ColumnarValue::Array(enumerate(&array)?)),
             ColumnarValue::Scalar(scalar) => {
                 let array = enumerate(&scalar.to_array()?)?;
-                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                    &array, 0,
+                )?))
             }
         }
     }
@@ -120,7 +128,9 @@ pub fn enumerate(array: &ArrayRef) -> Result<ArrayRef> {
     }
 }
 
-fn enumerate_offsets<O: OffsetSizeTrait>(list: &GenericListArray<O>) -> Result<GenericListArray<O>> {
+fn enumerate_offsets<O: OffsetSizeTrait>(
+    list: &GenericListArray<O>,
+) -> Result<GenericListArray<O>> {
     let (DataType::List(item) | DataType::LargeList(item)) = list.data_type() else {
         return exec_err!("list_enumerate expects a list, got {}", list.data_type());
     };

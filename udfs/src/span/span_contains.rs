@@ -21,10 +21,22 @@ use super::{eval_spans, span_signature};
 > select span_contains(0, 100, 10, 20), span_contains(10, 20, 0, 100);
 true, false
 ```"#,
-    argument(name = "outer_start", description = "Start of the containing span (inclusive)."),
-    argument(name = "outer_end", description = "End of the containing span (exclusive)."),
-    argument(name = "inner_start", description = "Start of the contained span (inclusive)."),
-    argument(name = "inner_end", description = "End of the contained span (exclusive)."),
+    argument(
+        name = "outer_start",
+        description = "Start of the containing span (inclusive)."
+    ),
+    argument(
+        name = "outer_end",
+        description = "End of the containing span (exclusive)."
+    ),
+    argument(
+        name = "inner_start",
+        description = "Start of the contained span (inclusive)."
+    ),
+    argument(
+        name = "inner_end",
+        description = "End of the contained span (exclusive)."
+    ),
     related_udf(name = "span_overlaps")
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -63,7 +75,9 @@ impl ScalarUDFImpl for SpanContains {
             },
         )?;
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::Boolean(values.into_iter().next().flatten())))
+            Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+                values.into_iter().next().flatten(),
+            )))
         } else {
             Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(values))))
         }

@@ -52,10 +52,16 @@ impl ScalarUDFImpl for SpanLen {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let (values, scalar) =
-            eval_spans(self.name(), &args.args, args.number_rows, |[s, e]: [i64; 2]| e - s)?;
+        let (values, scalar) = eval_spans(
+            self.name(),
+            &args.args,
+            args.number_rows,
+            |[s, e]: [i64; 2]| e - s,
+        )?;
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::Int64(values.into_iter().next().flatten())))
+            Ok(ColumnarValue::Scalar(ScalarValue::Int64(
+                values.into_iter().next().flatten(),
+            )))
         } else {
             Ok(ColumnarValue::Array(Arc::new(Int64Array::from(values))))
         }

@@ -22,7 +22,10 @@ true, false
 ```"#,
     argument(name = "a_start", description = "Start of the first span (inclusive)."),
     argument(name = "a_end", description = "End of the first span (exclusive)."),
-    argument(name = "b_start", description = "Start of the second span (inclusive)."),
+    argument(
+        name = "b_start",
+        description = "Start of the second span (inclusive)."
+    ),
     argument(name = "b_end", description = "End of the second span (exclusive)."),
     related_udf(name = "span_contains")
 )]
@@ -68,7 +71,9 @@ impl ScalarUDFImpl for SpanOverlaps {
             },
         )?;
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::Boolean(values.into_iter().next().flatten())))
+            Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+                values.into_iter().next().flatten(),
+            )))
         } else {
             Ok(ColumnarValue::Array(Arc::new(BooleanArray::from(values))))
         }

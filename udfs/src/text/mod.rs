@@ -91,7 +91,11 @@ pub(crate) fn boolean_coercion() -> Coercion {
 }
 
 /// The argument as a Utf8 array of `rows` rows (any string type or NULL accepted).
-pub(crate) fn string_arg(function: &str, value: &ColumnarValue, rows: usize) -> Result<StringArray> {
+pub(crate) fn string_arg(
+    function: &str,
+    value: &ColumnarValue,
+    rows: usize,
+) -> Result<StringArray> {
     let array = value.to_array(rows)?;
     match array.data_type() {
         DataType::Utf8 => Ok(array.as_string::<i32>().clone()),
@@ -105,12 +109,19 @@ pub(crate) fn string_arg(function: &str, value: &ColumnarValue, rows: usize) -> 
 fn to_utf8(function: &str, array: &ArrayRef) -> Result<StringArray> {
     match cast(array, &DataType::Utf8) {
         Ok(utf8) => Ok(utf8.as_string::<i32>().clone()),
-        Err(e) => exec_err!("{function}: cannot read {} as a string: {e}", array.data_type()),
+        Err(e) => exec_err!(
+            "{function}: cannot read {} as a string: {e}",
+            array.data_type()
+        ),
     }
 }
 
 /// The argument as a Boolean array of `rows` rows.
-pub(crate) fn boolean_arg(function: &str, value: &ColumnarValue, rows: usize) -> Result<BooleanArray> {
+pub(crate) fn boolean_arg(
+    function: &str,
+    value: &ColumnarValue,
+    rows: usize,
+) -> Result<BooleanArray> {
     let array = value.to_array(rows)?;
     match array.data_type() {
         DataType::Boolean => Ok(array.as_boolean().clone()),
@@ -122,5 +133,9 @@ pub(crate) fn boolean_arg(function: &str, value: &ColumnarValue, rows: usize) ->
 /// One row if every argument is a scalar, else the batch size.
 pub(crate) fn rows_for(args: &[ColumnarValue], number_rows: usize) -> (usize, bool) {
     let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    if all_scalar { (1, true) } else { (number_rows, false) }
+    if all_scalar {
+        (1, true)
+    } else {
+        (number_rows, false)
+    }
 }

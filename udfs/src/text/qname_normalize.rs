@@ -21,8 +21,14 @@ use super::{NormalizeOptions, normalize_text, rows_for, string_arg, string_coerc
 > select qname_normalize(' Foo ', 'Pkg.Mod'), qname_normalize('os.path', 'x');
 pkg.mod.foo, os.path
 ```"#,
-    argument(name = "symbol", description = "Symbol name, possibly already qualified."),
-    argument(name = "module", description = "Module that qualifies an unqualified symbol."),
+    argument(
+        name = "symbol",
+        description = "Symbol name, possibly already qualified."
+    ),
+    argument(
+        name = "module",
+        description = "Module that qualifies an unqualified symbol."
+    ),
     related_udf(name = "utf8_normalize")
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -65,7 +71,11 @@ impl ScalarUDFImpl for QnameNormalize {
             return exec_err!("{name} expects a symbol argument");
         };
         let symbol = string_arg(name, symbol, rows)?;
-        let module = args.args.get(1).map(|a| string_arg(name, a, rows)).transpose()?;
+        let module = args
+            .args
+            .get(1)
+            .map(|a| string_arg(name, a, rows))
+            .transpose()?;
         let options = NormalizeOptions::default();
         let mut builder = StringBuilder::with_capacity(rows, symbol.value_data().len());
         let (mut sym, mut module_text) = (String::new(), String::new());
@@ -89,7 +99,9 @@ impl ScalarUDFImpl for QnameNormalize {
         }
         let array = builder.finish();
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(array)))
         }

@@ -25,9 +25,15 @@ use super::{
 foo bar
 ```"#,
     argument(name = "text", description = "String to normalize."),
-    argument(name = "form", description = "'NFC', 'NFD', 'NFKC' (default) or 'NFKD'."),
+    argument(
+        name = "form",
+        description = "'NFC', 'NFD', 'NFKC' (default) or 'NFKD'."
+    ),
     argument(name = "casefold", description = "Lowercase the text (default true)."),
-    argument(name = "collapse_ws", description = "Collapse whitespace runs to one space (default true)."),
+    argument(
+        name = "collapse_ws",
+        description = "Collapse whitespace runs to one space (default true)."
+    ),
     related_udf(name = "qname_normalize")
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -72,9 +78,21 @@ impl ScalarUDFImpl for Utf8Normalize {
             return exec_err!("{name} expects a text argument");
         };
         let text = string_arg(name, text, rows)?;
-        let form = args.args.get(1).map(|a| string_arg(name, a, rows)).transpose()?;
-        let casefold = args.args.get(2).map(|a| boolean_arg(name, a, rows)).transpose()?;
-        let collapse = args.args.get(3).map(|a| boolean_arg(name, a, rows)).transpose()?;
+        let form = args
+            .args
+            .get(1)
+            .map(|a| string_arg(name, a, rows))
+            .transpose()?;
+        let casefold = args
+            .args
+            .get(2)
+            .map(|a| boolean_arg(name, a, rows))
+            .transpose()?;
+        let collapse = args
+            .args
+            .get(3)
+            .map(|a| boolean_arg(name, a, rows))
+            .transpose()?;
         let defaults = NormalizeOptions::default();
         let mut builder = StringBuilder::with_capacity(rows, text.value_data().len());
         let mut out = String::new();
@@ -102,7 +120,9 @@ impl ScalarUDFImpl for Utf8Normalize {
         }
         let array = builder.finish();
         if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&array, 0)?))
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                &array, 0,
+            )?))
         } else {
             Ok(ColumnarValue::Array(Arc::new(array)))
         }
