@@ -1,13 +1,95 @@
-//! placeholder (the lateral UNNEST WITH ORDINALITY planner is being written).
+//! Planner and optimizer extensions for building code property graphs on DataFusion 55.
+//!
+//! - [`lateral_unnest`]: `FROM t CROSS JOIN UNNEST(t.items) WITH ORDINALITY AS u(value,
+//!   ordinality)`, its comma, `[INNER] JOIN ... ON` and `LEFT JOIN ... ON true` forms,
+//!   and the same without `WITH ORDINALITY`. Stock DataFusion 55 rejects `WITH
+//!   ORDINALITY` ("not supported yet") and cannot execute an `UNNEST` that references
+//!   a preceding `FROM` item ("Physical plan does not support logical expression
+//!   OuterReferenceColumn").
+//!
+//! [`register`] installs everything into a `SessionContext`, [`install`] into a
+//! `SessionStateBuilder`:
+//!
+//! ```no_run
+//! # async fn demo() -> datafusion::error::Result<()> {
+//! use datafusion::prelude::SessionContext;
+//! let ctx = SessionContext::new();
+//! datafusion_cpg_optimizer::register(&ctx)?;
+//! ctx.sql(
+//!     "SELECT t.id, u.value, u.ordinality \
+//!      FROM (SELECT 1 AS id, ['a', 'b'] AS items) t \
+//!      CROSS JOIN UNNEST(t.items) WITH ORDINALITY AS u(value, ordinality)",
+//! )
+//! .await?
+//! .show()
+//! .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! Both install a relation planner ([`LateralUnnestPlanner`], consulted before the
+//! ones already present) and an analyzer rule ([`LateralUnnestRule`], appended after
+//! DataFusion's analyzer rules). Neither needs `list_enumerate` to be registered as a
+//! session function: the rule calls `datafusion_cpg_udfs::list_enumerate()` directly.
+
+use std::sync::Arc;
 
 use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::optimizer::AnalyzerRule;
 use datafusion::prelude::SessionContext;
 
+pub mod lateral_unnest;
+
+pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule};
+
+/// Adds the planner extensions to a session being built. Installing twice is
+/// harmless: each extension is added once.
 pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
+    let mut builder = builder;
+
+    let planners = builder.relation_planners().get_or_insert_with(Vec::new);
+    if !planners
+        .iter()
+        .any(lateral_unnest::is_lateral_unnest_planner)
+    {
+        planners.insert(0, Arc::new(LateralUnnestPlanner::new()));
+    }
+
+    let is_ours =
+        |rule: &Arc<dyn AnalyzerRule + Send + Sync>| rule.name() == lateral_unnest::RULE_NAME;
+    let rule_installed = builder
+        .analyzer_rules()
+        .as_ref()
+        .is_some_and(|rules| rules.iter().any(is_ours))
+        || builder
+            .analyzer()
+            .as_ref()
+            .is_some_and(|analyzer| analyzer.rules.iter().any(is_ours));
+    if !rule_installed {
+        builder = builder.with_analyzer_rule(Arc::new(LateralUnnestRule::new()));
+    }
     builder
 }
 
-pub fn register(_ctx: &SessionContext) -> Result<()> {
+/// Adds the planner extensions to `ctx`. Registering twice is harmless: each
+/// extension is added once.
+pub fn register(ctx: &SessionContext) -> Result<()> {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    if !state
+        .relation_planners()
+        .iter()
+        .any(lateral_unnest::is_lateral_unnest_planner)
+    {
+        state.register_relation_planner(Arc::new(LateralUnnestPlanner::new()))?;
+    }
+    if !state
+        .analyzer()
+        .rules
+        .iter()
+        .any(|rule| rule.name() == lateral_unnest::RULE_NAME)
+    {
+        state.add_analyzer_rule(Arc::new(LateralUnnestRule::new()));
+    }
     Ok(())
 }

@@ -1,0 +1,799 @@
+#!/usr/bin/env python3
+"""Writes tests/golden/udf_vectors.json: golden vectors for every SQL function of
+datafusion-cpg, computed independently of the Rust code.
+
+- Hash functions (stable_hash64, stable_hash128, stable_id, xxhash64): expected values
+  come from the pure-Python reference ``ffi/python/python/datafusion_cpg/reference.py``,
+  which implements ``docs/hash-encoding.md`` (key encoding v1) and Spark's xxhash64.
+  Each hash case also records ``python_args`` (the reference's arguments, in the tagged
+  JSON form decoded by ``ffi/python/tests/test_reference.py``) and, for the stable hash
+  family, ``key_hex`` (the encoded key).
+- span_len, span_overlaps, span_contains, utf8_normalize, qname_normalize and
+  list_enumerate: expected values computed here from their documented semantics.
+
+File format::
+
+    {"version": 1,
+     "cases": [{"name", "function", "sql": "SELECT <expr> AS v ...", "expected",
+                ["python_args"], ["key_hex"], ["note"]}],
+     "error_cases": [{"name", "function", "sql", "error_contains"}]}
+
+``expected`` is column ``v`` of the single result row as arrow_json writes it with
+explicit nulls (Int64 -> number, Utf8 -> string, Boolean -> bool, NULL -> null,
+List<Struct<ordinality, value>> -> [{"ordinality": 1, "value": ...}, ...]).
+
+Usage: python3 tests/golden/generate.py [--check]   (--check: fail if the file differs)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import sys
+import unicodedata
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import xxhash
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+sys.path.insert(0, str(REPO / "ffi" / "python" / "python" / "datafusion_cpg"))
+
+import reference as ref  # noqa: E402 (the module is importable on its own)
+from reference import DurationNs, Float32, Int32, TimeNs, TimestampNs  # noqa: E402
+
+OUT = HERE / "udf_vectors.json"
+
+cases: list[dict[str, Any]] = []
+error_cases: list[dict[str, Any]] = []
+
+
+# --------------------------------------------------------------------------------------
+# Tagged JSON form of Python arguments (decoded by ffi/python/tests/test_reference.py)
+# --------------------------------------------------------------------------------------
+
+
+def encode_py(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Int32):
+        return {"int32": int(value)}
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Float32):
+        return {"float32": repr(float(value))}
+    if isinstance(value, float):
+        # NaN, infinities and -0.0 are not (reliably) representable as JSON numbers.
+        if math.isnan(value) or math.isinf(value) or (
+            value == 0.0 and str(value).startswith("-")
+        ):
+            return {"float": repr(value)}
+        return value
+    if isinstance(value, (bytes, bytearray)):
+        return {"bytes_hex": bytes(value).hex()}
+    if isinstance(value, dt.datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"date": value.isoformat()}
+    if isinstance(value, dt.time):
+        return {"time": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"timedelta_us": (value.days * 86_400 + value.seconds) * 1_000_000 + value.microseconds}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if isinstance(value, TimestampNs):
+        return {"timestamp_ns": value.nanos}
+    if isinstance(value, TimeNs):
+        return {"time_ns": value.nanos}
+    if isinstance(value, DurationNs):
+        return {"duration_ns": value.nanos}
+    if isinstance(value, list):
+        return [encode_py(v) for v in value]
+    if isinstance(value, tuple):
+        return {"tuple": [encode_py(v) for v in value]}
+    raise TypeError(f"cannot encode {value!r}")
+
+
+# --------------------------------------------------------------------------------------
+# Case builders
+# --------------------------------------------------------------------------------------
+
+_names: set[str] = set()
+
+
+def add(name: str, function: str, sql: str, expected: Any, **extra: Any) -> None:
+    assert name not in _names, f"duplicate case name {name}"
+    _names.add(name)
+    case = {"name": name, "function": function, "sql": sql, "expected": expected}
+    case.update({k: v for k, v in extra.items() if v is not None})
+    cases.append(case)
+
+
+def add_error(name: str, function: str, sql: str, error_contains: str) -> None:
+    assert name not in _names, f"duplicate case name {name}"
+    _names.add(name)
+    error_cases.append(
+        {"name": name, "function": function, "sql": sql, "error_contains": error_contains}
+    )
+
+
+def call(function: str, sql_args: list[str]) -> str:
+    return f"SELECT {function}({', '.join(sql_args)}) AS v"
+
+
+def stable_all(name: str, sql_args: list[str], py_args: list[Any], note: Optional[str] = None) -> None:
+    """One case each for stable_hash64, stable_hash128 and stable_id('node', ...)."""
+    key_hex = ref.encode_key(*py_args).hex()
+    py = [encode_py(a) for a in py_args]
+    add(f"stable_hash64/{name}", "stable_hash64", call("stable_hash64", sql_args),
+        ref.stable_hash64(*py_args), python_args=py, key_hex=key_hex, note=note)
+    add(f"stable_hash128/{name}", "stable_hash128", call("stable_hash128", sql_args),
+        ref.stable_hash128(*py_args), python_args=py, key_hex=key_hex, note=note)
+    id_args = ["node", *py_args]
+    add(f"stable_id/{name}", "stable_id", call("stable_id", ["'node'", *sql_args]),
+        ref.stable_id(*id_args), python_args=[encode_py(a) for a in id_args],
+        key_hex=ref.encode_key(*id_args).hex(), note=note)
+
+
+def stable_one(function: str, name: str, sql: str, py_args: list[Any], note: Optional[str] = None) -> None:
+    """One case of `function`; for stable_id, py_args starts with the prefix (hashed as the
+    first part)."""
+    fn: Callable[..., Any] = getattr(ref, function)
+    null_prefix = function == "stable_id" and py_args[0] is None
+    add(f"{function}/{name}", function, sql, fn(*py_args),
+        python_args=[encode_py(a) for a in py_args],
+        key_hex=None if null_prefix else ref.encode_key(*py_args).hex(),
+        note=note)
+
+
+def xx(name: str, sql_args: list[str], py_args: list[Any], note: Optional[str] = None,
+       expected: Optional[int] = None) -> None:
+    value = ref.xxhash64(*py_args)
+    if expected is not None:
+        assert value == expected, (name, value, expected)
+    add(f"xxhash64/{name}", "xxhash64", call("xxhash64", sql_args), value,
+        python_args=[encode_py(a) for a in py_args], note=note)
+
+
+def ts(unit: str, value: int, tz: Optional[str] = None) -> str:
+    tz_part = "None" if tz is None else f'Some("{tz}")'
+    return f"arrow_cast({value}, 'Timestamp({unit}, {tz_part})')"
+
+
+def utc(*a: int) -> dt.datetime:
+    return dt.datetime(*a, tzinfo=dt.timezone.utc)
+
+
+# --------------------------------------------------------------------------------------
+# The spec's worked examples: check the encoded keys byte for byte first.
+# --------------------------------------------------------------------------------------
+
+assert ref.encode_key("a") == bytes.fromhex("05 01 00 00 00 00 00 00 00 61")
+assert ref.encode_key(1) == bytes.fromhex("02 01 00 00 00 00 00 00 00")
+assert ref.encode_key(None, True) == bytes.fromhex("00 01 01")
+assert ref.encode_key("node", "x.py", 3, 7) == bytes.fromhex(
+    "05 04 00 00 00 00 00 00 00 6e 6f 64 65"
+    "05 04 00 00 00 00 00 00 00 78 2e 70 79"
+    "02 03 00 00 00 00 00 00 00"
+    "02 07 00 00 00 00 00 00 00"
+)
+_node_id = ref.stable_id("node", "x.py", 3, 7)
+assert _node_id == "node:" + xxhash.xxh3_128_hexdigest(ref.encode_key("node", "x.py", 3, 7))
+
+stable_one("stable_hash64", "spec_example_a", "SELECT stable_hash64('a') AS v", ["a"],
+           note="docs/hash-encoding.md worked example")
+for t in ["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"]:
+    stable_one("stable_hash64", f"spec_example_1_{t}", f"SELECT stable_hash64(arrow_cast(1, '{t}')) AS v", [1],
+               note="docs/hash-encoding.md worked example: any integer type")
+stable_one("stable_hash64", "spec_example_null_true", "SELECT stable_hash64(NULL, true) AS v", [None, True],
+           note="docs/hash-encoding.md worked example")
+stable_one("stable_id", "spec_example_node", "SELECT stable_id('node', 'x.py', 3, 7) AS v", ["node", "x.py", 3, 7],
+           note="docs/hash-encoding.md worked example")
+stable_one("stable_hash128", "spec_example_a", "SELECT stable_hash128('a') AS v", ["a"])
+stable_one("stable_hash128", "spec_example_node_key", "SELECT stable_hash128('node', 'x.py', 3, 7) AS v",
+           ["node", "x.py", 3, 7], note="the hash inside stable_id('node','x.py',3,7)")
+
+# --------------------------------------------------------------------------------------
+# Stable hash family: every type family, each for stable_hash64 / stable_hash128 / stable_id
+# --------------------------------------------------------------------------------------
+
+# Strings, every physical type.
+stable_all("str_utf8", ["'a'"], ["a"])
+stable_all("str_largeutf8", ["arrow_cast('a', 'LargeUtf8')"], ["a"])
+stable_all("str_utf8view", ["arrow_cast('a', 'Utf8View')"], ["a"])
+stable_all("str_dict_int32_utf8", ["arrow_cast('a', 'Dictionary(Int32, Utf8)')"], ["a"])
+stable_all("str_dict_int8_largeutf8", ["arrow_cast('a', 'Dictionary(Int8, LargeUtf8)')"], ["a"])
+stable_all("str_dict_int32_utf8view", ["arrow_cast('a', 'Dictionary(Int32, Utf8View)')"], ["a"])
+stable_all("str_dict_uint16_utf8", ["arrow_cast('a', 'Dictionary(UInt16, Utf8)')"], ["a"])
+stable_all("str_empty", ["''"], [""])
+stable_all("str_NULL_word", ["'NULL'"], ["NULL"])
+stable_all("str_unicode", ["'héllo ✓ 日本'"], ["héllo ✓ 日本"])
+stable_all("str_1", ["'1'"], ["1"])
+stable_all("str_long", ["'" + "x" * 300 + "'"], ["x" * 300])
+
+# Integers of every width and signedness.
+for t, lo, hi in [
+    ("Int8", -128, 127), ("Int16", -32768, 32767), ("Int32", -(2**31), 2**31 - 1),
+    ("Int64", -(2**63), 2**63 - 1), ("UInt8", 0, 255), ("UInt16", 0, 65535),
+    ("UInt32", 0, 2**32 - 1), ("UInt64", 0, 2**64 - 1),
+]:
+    stable_all(f"int_{t}_1", [f"arrow_cast(1, '{t}')"], [1])
+    stable_all(f"int_{t}_min", [f"arrow_cast({lo}, '{t}')"], [lo])
+    stable_all(f"int_{t}_max", [f"arrow_cast({hi}, '{t}')"], [hi])
+    if lo < 0:
+        stable_all(f"int_{t}_minus1", [f"arrow_cast(-1, '{t}')"], [-1])
+stable_all("int_literal_1", ["1"], [1])
+stable_all("int_literal_42", ["42"], [42])
+stable_all("uint64_i64max", ["arrow_cast(9223372036854775807, 'UInt64')"], [2**63 - 1],
+           note="UInt64 that fits in i64: integer tag 0x02")
+stable_all("uint64_i64max_plus1", ["arrow_cast(9223372036854775808, 'UInt64')"], [2**63],
+           note="UInt64 above i64::MAX: large unsigned tag 0x03")
+stable_all("uint64_literal_large", ["9223372036854775808"], [2**63],
+           note="the literal 9223372036854775808 is typed UInt64")
+stable_all("int_dict_int64", ["arrow_cast(arrow_cast(7, 'Int64'), 'Dictionary(Int32, Int64)')"], [7])
+
+# Floats.
+stable_all("float64_1_5", ["1.5"], [1.5])
+stable_all("float32_1_5", ["arrow_cast(1.5, 'Float32')"], [1.5])
+stable_all("float16_1_5", ["arrow_cast(1.5, 'Float16')"], [1.5])
+stable_all("float16_nan", ["arrow_cast(arrow_cast('NaN', 'Float32'), 'Float16')"], [float("nan")])
+stable_all("float16_neg_zero", ["arrow_cast(-0.0, 'Float16')"], [-0.0])
+stable_all("float64_1_0", ["1.0"], [1.0])
+stable_all("float64_0_1", ["0.1"], [0.1])
+stable_all("float32_0_1", ["arrow_cast(0.1, 'Float32')"], [Float32(0.1)],
+           note="float32 0.1 widened to f64 (0.10000000149011612), not f64 0.1")
+stable_all("float64_zero", ["0.0"], [0.0])
+stable_all("float64_neg_zero", ["-0.0"], [-0.0], note="-0.0 hashes as +0.0")
+stable_all("float32_neg_zero", ["arrow_cast(-0.0, 'Float32')"], [-0.0])
+stable_all("float64_nan", ["'NaN'::double"], [float("nan")], note="every NaN as 0x7FF8000000000000")
+stable_all("float32_nan", ["arrow_cast('NaN', 'Float32')"], [float("nan")])
+stable_all("float64_nan_arrow_cast", ["arrow_cast('NaN', 'Float64')"], [float("nan")])
+stable_all("float64_neg_nan", ["-('NaN'::double)"], [float("nan")], note="sign-flipped NaN is still the canonical NaN")
+stable_all("float64_inf", ["'inf'::double"], [float("inf")])
+stable_all("float64_neg_inf", ["'-inf'::double"], [float("-inf")])
+stable_all("float64_minus_2_25", ["-2.25"], [-2.25])
+stable_all("float64_1e300", ["1e300"], [1e300])
+
+# Booleans.
+stable_all("bool_true", ["true"], [True])
+stable_all("bool_false", ["false"], [False])
+
+# NULL, untyped and typed.
+stable_all("null", ["NULL"], [None])
+stable_all("null_int64", ["arrow_cast(NULL, 'Int64')"], [None])
+stable_all("null_utf8", ["NULL::varchar"], [None])
+stable_all("null_float64", ["arrow_cast(NULL, 'Float64')"], [None])
+stable_all("null_null", ["NULL", "NULL"], [None, None])
+stable_all("null_then_a", ["NULL", "'a'"], [None, "a"])
+
+# Dates.
+stable_all("date32", ["DATE '2024-01-02'"], [dt.date(2024, 1, 2)])
+stable_all("date32_epoch", ["DATE '1970-01-01'"], [dt.date(1970, 1, 1)])
+stable_all("date32_before_epoch", ["DATE '1969-12-31'"], [dt.date(1969, 12, 31)])
+stable_all("date32_year1", ["DATE '0001-01-01'"], [dt.date(1, 1, 1)])
+stable_all("date64", ["arrow_cast(DATE '2024-01-02', 'Date64')"], [dt.date(2024, 1, 2)])
+stable_all("date64_minus_1ms", ["arrow_cast(-1, 'Date64')"], [dt.date(1969, 12, 31)],
+           note="Date64 -1 ms: floor division gives day -1")
+stable_all("date64_end_of_day", ["arrow_cast(86399999, 'Date64')"], [dt.date(1970, 1, 1)],
+           note="Date64 86,399,999 ms: floor division gives day 0")
+stable_all("date32_from_int", ["arrow_cast(arrow_cast(19724, 'Int32'), 'Date32')"], [dt.date(2024, 1, 2)])
+
+# Timestamps: every unit, with and without a time zone; the instant is hashed.
+I = 1704164645  # 2024-01-02T03:04:05Z
+stable_all("ts_s", [ts("Second", I)], [dt.datetime(2024, 1, 2, 3, 4, 5)])
+stable_all("ts_ms", [ts("Millisecond", I * 1000)], [dt.datetime(2024, 1, 2, 3, 4, 5)])
+stable_all("ts_us", [ts("Microsecond", I * 10**6)], [utc(2024, 1, 2, 3, 4, 5)])
+stable_all("ts_ns", [ts("Nanosecond", I * 10**9)], [TimestampNs(I * 10**9)])
+stable_all("ts_s_utc", [ts("Second", I, "UTC")], [utc(2024, 1, 2, 3, 4, 5)])
+stable_all("ts_s_plus0200", [ts("Second", I, "+02:00")],
+           [dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))])
+stable_all("ts_ms_new_york", [ts("Millisecond", I * 1000, "America/New_York")],
+           [dt.datetime(2024, 1, 1, 22, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5)))])
+stable_all("ts_ns_minus0530", [ts("Nanosecond", I * 10**9 + 123, "-05:30")], [TimestampNs(I * 10**9 + 123)])
+stable_all("ts_literal_ns", ["TIMESTAMP '2024-01-02 03:04:05.123456789'"], [TimestampNs(I * 10**9 + 123456789)])
+stable_all("ts_literal_us_precision", ["TIMESTAMP '2024-01-02 03:04:05.123456'"],
+           [dt.datetime(2024, 1, 2, 3, 4, 5, 123456)])
+stable_all("ts_s_minus1", [ts("Second", -1)], [dt.datetime(1969, 12, 31, 23, 59, 59)])
+stable_all("ts_ns_minus1", [ts("Nanosecond", -1)], [TimestampNs(-1)])
+stable_all("ts_s_year9999", [ts("Second", 253402300799)], [dt.datetime(9999, 12, 31, 23, 59, 59)],
+           note="nanoseconds beyond i64: needs the 16-byte payload")
+stable_all("ts_s_i64max", [ts("Second", 2**63 - 1)], [TimestampNs((2**63 - 1) * 10**9)],
+           note="i64::MAX seconds in nanoseconds needs the i128 payload")
+stable_all("ts_s_i64min", [ts("Second", -(2**63))], [TimestampNs(-(2**63) * 10**9)])
+
+# Time of day.
+T = 3 * 3600 + 4 * 60 + 5
+stable_all("time32_s", [f"arrow_cast(arrow_cast({T}, 'Int32'), 'Time32(Second)')"], [dt.time(3, 4, 5)])
+stable_all("time32_ms", [f"arrow_cast(arrow_cast({T * 1000 + 123}, 'Int32'), 'Time32(Millisecond)')"],
+           [dt.time(3, 4, 5, 123000)])
+stable_all("time64_us", [f"arrow_cast({T * 10**6 + 123456}, 'Time64(Microsecond)')"], [dt.time(3, 4, 5, 123456)])
+stable_all("time64_ns", [f"arrow_cast({T * 10**9 + 123456789}, 'Time64(Nanosecond)')"],
+           [TimeNs(T * 10**9 + 123456789)])
+stable_all("time_literal", ["TIME '03:04:05.123456789'"], [TimeNs(T * 10**9 + 123456789)])
+stable_all("time_literal_whole", ["TIME '03:04:05'"], [dt.time(3, 4, 5)])
+stable_all("time_midnight", ["TIME '00:00:00'"], [dt.time(0)])
+
+# Durations.
+stable_all("duration_s", ["arrow_cast(5, 'Duration(Second)')"], [dt.timedelta(seconds=5)])
+stable_all("duration_ms", ["arrow_cast(5000, 'Duration(Millisecond)')"], [dt.timedelta(seconds=5)])
+stable_all("duration_us", ["arrow_cast(5000000, 'Duration(Microsecond)')"], [dt.timedelta(seconds=5)])
+stable_all("duration_ns", ["arrow_cast(5000000000, 'Duration(Nanosecond)')"], [DurationNs(5 * 10**9)])
+stable_all("duration_ns_minus1", ["arrow_cast(-1, 'Duration(Nanosecond)')"], [DurationNs(-1)])
+stable_all("duration_ms_negative", ["arrow_cast(-1500, 'Duration(Millisecond)')"], [dt.timedelta(milliseconds=-1500)])
+stable_all("duration_s_i64max", ["arrow_cast(9223372036854775807, 'Duration(Second)')"],
+           [DurationNs((2**63 - 1) * 10**9)], note="needs the i128 payload")
+
+# Decimals: normalized value, whatever precision, scale or width.
+stable_all("dec128_1_50", ["arrow_cast('1.50', 'Decimal128(5,2)')"], [Decimal("1.50")])
+stable_all("dec128_1_5", ["arrow_cast('1.5', 'Decimal128(10,1)')"], [Decimal("1.5")])
+stable_all("dec128_from_float_literal", ["arrow_cast(1.50, 'Decimal128(5,2)')"], [Decimal("1.5")])
+stable_all("dec32_1_50", ["arrow_cast('1.50', 'Decimal32(5,2)')"], [Decimal("1.50")])
+stable_all("dec64_1_50", ["arrow_cast('1.50', 'Decimal64(5,2)')"], [Decimal("1.50")])
+stable_all("dec256_1_50", ["arrow_cast('1.50', 'Decimal256(40,2)')"], [Decimal("1.50")])
+stable_all("dec128_zero", ["arrow_cast('0.00', 'Decimal128(5,2)')"], [Decimal("0.00")], note="zero as m=0, s=0")
+stable_all("dec128_neg_zero", ["arrow_cast('-0.00', 'Decimal128(5,2)')"], [Decimal("-0.00")])
+stable_all("dec128_neg", ["arrow_cast('-12.340', 'Decimal128(10,3)')"], [Decimal("-12.34")])
+stable_all("dec128_100", ["arrow_cast('100', 'Decimal128(5,0)')"], [Decimal("100")], note="m=1, s=-2")
+stable_all("dec128_100_00", ["arrow_cast('100.00', 'Decimal128(7,2)')"], [Decimal("1E+2")], note="m=1, s=-2")
+stable_all("dec128_1", ["arrow_cast('1', 'Decimal128(5,0)')"], [Decimal("1")])
+stable_all("dec128_38_digits", ["arrow_cast('-1234567890123456789012345678.9012345678', 'Decimal128(38,10)')"],
+           [Decimal("-1234567890123456789012345678.9012345678")])
+stable_all("dec256_big", ["arrow_cast('123456789012345678901234567890.1234567891', 'Decimal256(76,10)')"],
+           [Decimal("123456789012345678901234567890.1234567891")])
+stable_all("dec256_1e75", ["arrow_cast('1" + "0" * 75 + "', 'Decimal256(76,0)')"], [Decimal("1E+75")],
+           note="m=1, s=-75")
+stable_all("dec256_neg_big", ["arrow_cast('-9" + "9" * 74 + "', 'Decimal256(76,0)')"], [Decimal("-9" + "9" * 74)])
+stable_all("dec128_negative_scale", ["arrow_cast(arrow_cast(100, 'Decimal128(5,0)'), 'Decimal128(5,-2)')"],
+           [Decimal("1E+2")], note="negative scale: m=1, s=-2, as Decimal128(5,0) 100")
+stable_all("dec128_small", ["arrow_cast('0.000001', 'Decimal128(10,6)')"], [Decimal("0.000001")])
+
+# Binary, every physical type.
+stable_all("bin_binary", ["arrow_cast('ab', 'Binary')"], [b"ab"])
+stable_all("bin_largebinary", ["arrow_cast('ab', 'LargeBinary')"], [b"ab"])
+stable_all("bin_binaryview", ["arrow_cast('ab', 'BinaryView')"], [b"ab"])
+stable_all("bin_fixedsize", ["arrow_cast(arrow_cast('ab', 'Binary'), 'FixedSizeBinary(2)')"], [b"ab"])
+stable_all("bin_dict", ["arrow_cast(arrow_cast('ab', 'Binary'), 'Dictionary(Int32, Binary)')"], [b"ab"])
+stable_all("bin_hex_literal", ["X'FF00'"], [b"\xff\x00"])
+stable_all("bin_empty", ["arrow_cast('', 'Binary')"], [b""])
+
+# Multi-part keys, boundaries, kinds.
+stable_all("multi_a_bc", ["'a'", "'bc'"], ["a", "bc"])
+stable_all("multi_ab_c", ["'ab'", "'c'"], ["ab", "c"])
+stable_all("multi_abc", ["'abc'"], ["abc"])
+stable_all("multi_path_span", ["'src/mod.py'", "10", "42"], ["src/mod.py", 10, 42])
+stable_all("multi_mixed_types",
+           ["'x.py'", "arrow_cast(3, 'Int32')", "arrow_cast(7, 'UInt16')", "true", "NULL", "2.5",
+            "DATE '2024-01-02'", "arrow_cast('1.50', 'Decimal128(5,2)')", "arrow_cast('ab', 'Binary')",
+            ts("Microsecond", I * 10**6), "arrow_cast(5, 'Duration(Second)')", "TIME '03:04:05'"],
+           ["x.py", 3, 7, True, None, 2.5, dt.date(2024, 1, 2), Decimal("1.50"), b"ab",
+            dt.datetime(2024, 1, 2, 3, 4, 5), dt.timedelta(seconds=5), dt.time(3, 4, 5)])
+stable_all("kind_int_1", ["1"], [1])
+stable_all("kind_float_1", ["1.0"], [1.0])
+stable_all("kind_str_1", ["'1'"], ["1"])
+stable_all("kind_bool_true", ["true"], [True])
+stable_all("kind_decimal_1", ["arrow_cast('1', 'Decimal128(5,0)')"], [Decimal(1)])
+stable_all("kind_bin_a", ["arrow_cast('a', 'Binary')"], [b"a"])
+stable_all("kind_date_0", ["DATE '1970-01-01'"], [dt.date(1970, 1, 1)])
+stable_all("kind_int_0", ["0"], [0])
+
+# Array (non-constant) inputs: the per-row path rather than the constant path.
+add("stable_hash64/column_a", "stable_hash64", "SELECT stable_hash64(x) AS v FROM (VALUES ('a')) AS t(x)",
+    ref.stable_hash64("a"), python_args=["a"], key_hex=ref.encode_key("a").hex())
+add("stable_hash64/column_mixed", "stable_hash64",
+    "SELECT stable_hash64(x, y, z) AS v FROM (VALUES ('x.py', 3, CAST(NULL AS BIGINT))) AS t(x, y, z)",
+    ref.stable_hash64("x.py", 3, None), python_args=["x.py", 3, None], key_hex=ref.encode_key("x.py", 3, None).hex())
+add("stable_hash64/column_and_constant", "stable_hash64",
+    "SELECT stable_hash64(x, 'c') AS v FROM (VALUES ('ab')) AS t(x)",
+    ref.stable_hash64("ab", "c"), python_args=["ab", "c"], key_hex=ref.encode_key("ab", "c").hex())
+add("stable_hash128/column_mixed", "stable_hash128",
+    "SELECT stable_hash128(x, y) AS v FROM (VALUES (arrow_cast('ab', 'Utf8View'), 2.5)) AS t(x, y)",
+    ref.stable_hash128("ab", 2.5), python_args=["ab", 2.5], key_hex=ref.encode_key("ab", 2.5).hex())
+add("stable_id/column_prefix", "stable_id",
+    "SELECT stable_id(p, x, y) AS v FROM (VALUES ('edge', 'a', 1)) AS t(p, x, y)",
+    ref.stable_id("edge", "a", 1), python_args=["edge", "a", 1], key_hex=ref.encode_key("edge", "a", 1).hex())
+add("stable_id/column_prefix_null", "stable_id",
+    "SELECT stable_id(p, x) AS v FROM (VALUES (CAST(NULL AS VARCHAR), 'a')) AS t(p, x)",
+    None, python_args=[None, "a"])
+add("stable_id/column_dict_prefix", "stable_id",
+    "SELECT stable_id(arrow_cast(p, 'Dictionary(Int32, Utf8)'), x) AS v FROM (VALUES ('span', 'a')) AS t(p, x)",
+    ref.stable_id("span", "a"), python_args=["span", "a"], key_hex=ref.encode_key("span", "a").hex())
+
+# stable_id specifics.
+stable_one("stable_id", "null_prefix", "SELECT stable_id(NULL, 'a') AS v", [None, "a"], note="NULL prefix gives NULL")
+stable_one("stable_id", "null_prefix_varchar", "SELECT stable_id(NULL::varchar, 'a') AS v", [None, "a"])
+stable_one("stable_id", "edge_prefix", "SELECT stable_id('edge', 'x.py', 3, 7) AS v", ["edge", "x.py", 3, 7],
+           note="different prefix, different hash")
+stable_one("stable_id", "largeutf8_prefix", "SELECT stable_id(arrow_cast('node', 'LargeUtf8'), 'x.py', 3, 7) AS v",
+           ["node", "x.py", 3, 7])
+stable_one("stable_id", "utf8view_prefix", "SELECT stable_id(arrow_cast('node', 'Utf8View'), 'x.py', 3, 7) AS v",
+           ["node", "x.py", 3, 7])
+stable_one("stable_id", "dict_prefix", "SELECT stable_id(arrow_cast('node', 'Dictionary(Int32, Utf8)'), 'x.py', 3, 7) AS v",
+           ["node", "x.py", 3, 7])
+stable_one("stable_id", "empty_prefix", "SELECT stable_id('', 'a') AS v", ["", "a"])
+stable_one("stable_id", "null_part", "SELECT stable_id('node', NULL) AS v", ["node", None])
+stable_one("stable_id", "unicode_prefix", "SELECT stable_id('nœud', 'a') AS v", ["nœud", "a"])
+
+# Errors of the stable hash family (planning errors naming the type).
+add_error("stable_hash64/err_list", "stable_hash64", "SELECT stable_hash64(make_array(1, 2)) AS v", "List")
+add_error("stable_hash64/err_struct", "stable_hash64", "SELECT stable_hash64(named_struct('a', 1)) AS v", "Struct")
+add_error("stable_hash64/err_interval", "stable_hash64", "SELECT stable_hash64(INTERVAL '1 day') AS v", "Interval")
+add_error("stable_hash64/err_no_args", "stable_hash64", "SELECT stable_hash64() AS v", "stable_hash64")
+add_error("stable_hash128/err_list", "stable_hash128", "SELECT stable_hash128('a', make_array('b')) AS v", "List")
+add_error("stable_id/err_only_prefix", "stable_id", "SELECT stable_id('node') AS v", "stable_id")
+add_error("stable_id/err_int_prefix", "stable_id", "SELECT stable_id(1, 'a') AS v", "prefix")
+
+# --------------------------------------------------------------------------------------
+# xxhash64 (Spark)
+# --------------------------------------------------------------------------------------
+
+xx("spark_hello", ["'hello'"], ["hello"], expected=-4367754540140381902, note="Spark anchor")
+xx("spark_ABC", ["'ABC'"], ["ABC"], expected=4105715581806190027, note="Spark docs anchor")
+xx("spark_ABC_DEF", ["'ABC'", "'DEF'"], ["ABC", "DEF"], expected=3233247871021311208, note="Spark docs anchor")
+xx("spark_array", ["'Spark'", "make_array(arrow_cast(123, 'Int32'))", "arrow_cast(2, 'Int32')"],
+   ["Spark", [Int32(123)], Int32(2)], expected=5602566077635097486,
+   note="Spark docs anchor: xxhash64('Spark', array(123), 2)")
+xx("null", ["NULL"], [None], expected=42, note="NULL leaves the seed 42")
+xx("null_int64", ["arrow_cast(NULL, 'Int64')"], [None], expected=42)
+xx("null_then_a", ["NULL", "'a'"], [None, "a"], expected=ref.xxhash64("a"))
+xx("a_then_null", ["'a'", "NULL"], ["a", None], expected=ref.xxhash64("a"))
+xx("str_empty", ["''"], [""])
+xx("str_largeutf8", ["arrow_cast('hello', 'LargeUtf8')"], ["hello"], expected=-4367754540140381902)
+xx("str_utf8view", ["arrow_cast('hello', 'Utf8View')"], ["hello"], expected=-4367754540140381902)
+xx("str_dict", ["arrow_cast('hello', 'Dictionary(Int32, Utf8)')"], ["hello"], expected=-4367754540140381902)
+xx("str_unicode", ["'héllo ✓ 日本'"], ["héllo ✓ 日本"])
+xx("multi_a_bc", ["'a'", "'bc'"], ["a", "bc"])
+xx("multi_ab_c", ["'ab'", "'c'"], ["ab", "c"])
+for t in ["Int8", "Int16", "Int32", "UInt8", "UInt16"]:
+    xx(f"int_{t}_1", [f"arrow_cast(1, '{t}')"], [Int32(1)], note=f"{t} hashes as a 4-byte int")
+for t in ["Int8", "Int16", "Int32"]:
+    xx(f"int_{t}_minus1", [f"arrow_cast(-1, '{t}')"], [Int32(-1)])
+xx("int_UInt16_max", ["arrow_cast(65535, 'UInt16')"], [Int32(65535)])
+xx("int_UInt32_1", ["arrow_cast(1, 'UInt32')"], [1], note="UInt32 hashes as an 8-byte long (Spark has no uint)")
+xx("int_UInt32_max", ["arrow_cast(4294967295, 'UInt32')"], [4294967295])
+xx("int_Int64_1", ["arrow_cast(1, 'Int64')"], [1])
+xx("int_literal_1", ["1"], [1], note="integer literals are Int64")
+xx("int_Int64_min", ["arrow_cast(-9223372036854775808, 'Int64')"], [-(2**63)])
+xx("int_UInt64_1", ["arrow_cast(1, 'UInt64')"], [1])
+xx("int_UInt64_max", ["arrow_cast(18446744073709551615, 'UInt64')"], [2**64 - 1], note="its 8 bytes")
+xx("int_dict_int32", ["arrow_cast(arrow_cast(5, 'Int32'), 'Dictionary(Int32, Int32)')"], [Int32(5)])
+xx("bool_true", ["true"], [True], note="booleans hash as a 4-byte int 1/0")
+xx("bool_false", ["false"], [False])
+xx("float64_1_5", ["1.5"], [1.5])
+xx("float64_zero", ["0.0"], [0.0])
+xx("float64_neg_zero", ["-0.0"], [-0.0], expected=ref.xxhash64(0.0), note="-0.0 hashes as 0")
+xx("float64_nan", ["'NaN'::double"], [float("nan")])
+xx("float64_inf", ["'inf'::double"], [float("inf")])
+xx("float32_1_5", ["arrow_cast(1.5, 'Float32')"], [Float32(1.5)], note="Float32 hashes its 4-byte bits")
+xx("float32_0_1", ["arrow_cast(0.1, 'Float32')"], [Float32(0.1)])
+xx("float32_neg_zero", ["arrow_cast(-0.0, 'Float32')"], [Float32(-0.0)], expected=ref.xxhash64(Float32(0.0)))
+xx("float32_nan", ["arrow_cast('NaN', 'Float32')"], [Float32(float("nan"))])
+xx("float16_1_5", ["arrow_cast(1.5, 'Float16')"], [Float32(1.5)], note="Float16 is hashed as Float32")
+xx("bin_binary", ["arrow_cast('ab', 'Binary')"], [b"ab"], expected=ref.xxhash64("ab"),
+   note="binary hashes its bytes, like the same string")
+xx("bin_largebinary", ["arrow_cast('ab', 'LargeBinary')"], [b"ab"])
+xx("bin_binaryview", ["arrow_cast('ab', 'BinaryView')"], [b"ab"])
+xx("bin_fixedsize", ["arrow_cast(arrow_cast('ab', 'Binary'), 'FixedSizeBinary(2)')"], [b"ab"])
+xx("bin_hex_literal", ["X'FF00'"], [b"\xff\x00"])
+xx("date32", ["DATE '2024-01-02'"], [dt.date(2024, 1, 2)], note="DateType: i32 days")
+xx("date32_before_epoch", ["DATE '1969-12-31'"], [dt.date(1969, 12, 31)])
+xx("date64", ["arrow_cast(DATE '2024-01-02', 'Date64')"], [dt.date(2024, 1, 2)])
+xx("date64_minus_1ms", ["arrow_cast(-1, 'Date64')"], [dt.date(1969, 12, 31)])
+xx("ts_us", [ts("Microsecond", I * 10**6)], [dt.datetime(2024, 1, 2, 3, 4, 5)],
+   note="TimestampType: i64 microseconds")
+xx("ts_us_tz", [ts("Microsecond", I * 10**6, "+02:00")],
+   [dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))])
+xx("ts_s_raw", [ts("Second", I)], [I],
+   note="non-microsecond timestamps hash their stored i64 (here seconds), per the Rust docs")
+xx("ts_ns_raw", ["TIMESTAMP '2024-01-02 03:04:05.123456789'"], [I * 10**9 + 123456789],
+   note="Timestamp(ns) hashes its stored i64 nanoseconds, per the Rust docs")
+xx("dec128_p5", ["arrow_cast('1.50', 'Decimal128(5,2)')"], [150],
+   note="precision <= 18: the unscaled value as an 8-byte long")
+xx("dec128_p18_neg", ["arrow_cast('-1.50', 'Decimal128(18,2)')"], [-150])
+xx("dec32_p5", ["arrow_cast('1.50', 'Decimal32(5,2)')"], [150])
+xx("dec64_p10", ["arrow_cast('1.50', 'Decimal64(10,2)')"], [150])
+
+
+def java_bigint_bytes(n: int) -> bytes:
+    """Java BigInteger.toByteArray(): minimal big-endian two's complement."""
+    length = (n + (n < 0)).bit_length() // 8 + 1
+    return n.to_bytes(length, "big", signed=True)
+
+
+assert java_bigint_bytes(0) == b"\x00" and java_bigint_bytes(128) == b"\x00\x80"
+assert java_bigint_bytes(-1) == b"\xff" and java_bigint_bytes(-128) == b"\x80" and java_bigint_bytes(-129) == b"\xff\x7f"
+xx("dec128_p20", ["arrow_cast('1.50', 'Decimal128(20,2)')"], [java_bigint_bytes(150)],
+   note="precision > 18: BigInteger.toByteArray() of the unscaled value (00 96)")
+xx("dec128_p38_neg", ["arrow_cast('-1.28', 'Decimal128(38,2)')"], [java_bigint_bytes(-128)],
+   note="precision > 18: unscaled -128 -> 80")
+xx("dec128_p38_zero", ["arrow_cast('0', 'Decimal128(38,0)')"], [java_bigint_bytes(0)])
+xx("dec128_p38_big", ["arrow_cast('12345678901234567890123456789012345678', 'Decimal128(38,0)')"],
+   [java_bigint_bytes(12345678901234567890123456789012345678)])
+xx("list_int64", ["make_array(1, 2, 3)"], [[1, 2, 3]], note="list elements in order")
+xx("list_int32", ["make_array(arrow_cast(1, 'Int32'), arrow_cast(2, 'Int32'))"], [[Int32(1), Int32(2)]])
+xx("list_with_null", ["make_array(1, NULL, 3)"], [[1, None, 3]], expected=ref.xxhash64([1, 3]),
+   note="NULL elements leave the running hash unchanged")
+xx("list_strings", ["make_array('a', 'bc')"], [["a", "bc"]], expected=ref.xxhash64("a", "bc"))
+xx("list_empty", ["make_array()"], [[]], expected=42)
+xx("list_null", ["arrow_cast(NULL, 'List(Int64)')"], [None], expected=42)
+xx("list_nested", ["make_array(make_array(1, 2), make_array(3))"], [[[1, 2], [3]]],
+   expected=ref.xxhash64(1, 2, 3))
+xx("list_large", ["arrow_cast(make_array(1, 2), 'LargeList(Int64)')"], [[1, 2]])
+xx("list_fixed", ["arrow_cast(make_array(1, 2), 'FixedSizeList(2, Int64)')"], [[1, 2]])
+xx("struct", ["named_struct('a', 1, 'b', 'x')"], [(1, "x")], note="struct fields in order")
+xx("struct_with_null", ["named_struct('a', arrow_cast(NULL, 'Int64'), 'b', 'x')"], [(None, "x")])
+xx("mixed_columns", ["'x.py'", "arrow_cast(3, 'Int32')", "7", "true", "NULL", "2.5"],
+   ["x.py", Int32(3), 7, True, None, 2.5])
+add("xxhash64/column_mixed", "xxhash64",
+    "SELECT xxhash64(x, y, z) AS v FROM (VALUES ('x.py', 3, CAST(NULL AS BIGINT))) AS t(x, y, z)",
+    ref.xxhash64("x.py", 3, None), python_args=["x.py", 3, None])
+add_error("xxhash64/err_duration", "xxhash64", "SELECT xxhash64(arrow_cast(5, 'Duration(Second)')) AS v", "Duration")
+add_error("xxhash64/err_no_args", "xxhash64", "SELECT xxhash64() AS v", "xxhash64")
+
+# --------------------------------------------------------------------------------------
+# Spans: half-open [start, end)
+# --------------------------------------------------------------------------------------
+
+
+def span_len(s: Optional[int], e: Optional[int]) -> Optional[int]:
+    if s is None or e is None:
+        return None
+    assert s <= e
+    return e - s
+
+
+def span_overlaps(a0, a1, b0, b1) -> Optional[bool]:
+    if None in (a0, a1, b0, b1):
+        return None
+    assert a0 <= a1 and b0 <= b1
+    # Sharing a byte: some x with a0 <= x < a1 and b0 <= x < b1.
+    return max(a0, b0) < min(a1, b1)
+
+
+def span_contains(o0, o1, i0, i1) -> Optional[bool]:
+    if None in (o0, o1, i0, i1):
+        return None
+    assert o0 <= o1 and i0 <= i1
+    return o0 <= i0 and i1 <= o1
+
+
+def lit(v: Optional[int]) -> str:
+    return "NULL" if v is None else str(v)
+
+
+for name, (s, e) in {
+    "basic": (10, 42), "empty": (5, 5), "zero_start": (0, 7), "negative_start": (-5, 5),
+    "large": (0, 2**63 - 1), "null_start": (None, 3), "null_end": (3, None), "both_null": (None, None),
+}.items():
+    add(f"span_len/{name}", "span_len", f"SELECT span_len({lit(s)}, {lit(e)}) AS v", span_len(s, e))
+add("span_len/int32_uint8", "span_len", "SELECT span_len(arrow_cast(1, 'Int32'), arrow_cast(4, 'UInt8')) AS v", 3)
+add("span_len/int16", "span_len", "SELECT span_len(arrow_cast(-3, 'Int16'), arrow_cast(3, 'Int16')) AS v", 6)
+add("span_len/uint64", "span_len", "SELECT span_len(arrow_cast(2, 'UInt64'), arrow_cast(9, 'UInt64')) AS v", 7)
+add("span_len/column", "span_len", "SELECT span_len(s, e) AS v FROM (VALUES (3, 10)) AS t(s, e)", 7)
+add_error("span_len/err_end_before_start", "span_len", "SELECT span_len(5, 4) AS v", "invalid span")
+
+for name, args in {
+    "partial": (0, 10, 5, 20), "touching": (0, 10, 10, 20), "touching_rev": (10, 20, 0, 10),
+    "partial_rev": (5, 20, 0, 10), "inside": (0, 10, 2, 3), "outside": (2, 3, 0, 10),
+    "identical": (0, 10, 0, 10), "disjoint": (0, 5, 7, 9), "one_byte": (0, 10, 9, 10),
+    "empty_a_inside_b": (5, 5, 0, 10), "empty_b_inside_a": (0, 10, 5, 5), "both_empty_same": (5, 5, 5, 5),
+    "empty_at_start": (0, 10, 0, 0), "negative": (-10, -2, -3, 4),
+    "null_a_start": (None, 10, 5, 20), "null_b_end": (0, 10, 5, None),
+}.items():
+    add(f"span_overlaps/{name}", "span_overlaps",
+        f"SELECT span_overlaps({', '.join(map(lit, args))}) AS v", span_overlaps(*args),
+        note="empty spans overlap nothing" if "empty" in name else None)
+add("span_overlaps/int32", "span_overlaps",
+    "SELECT span_overlaps(arrow_cast(0, 'Int32'), arrow_cast(10, 'Int32'), arrow_cast(5, 'UInt8'), 20) AS v", True)
+add("span_overlaps/column", "span_overlaps",
+    "SELECT span_overlaps(a, b, c, d) AS v FROM (VALUES (0, 10, 9, 12)) AS t(a, b, c, d)", True)
+add_error("span_overlaps/err_invalid_a", "span_overlaps", "SELECT span_overlaps(10, 5, 0, 1) AS v", "invalid span")
+add_error("span_overlaps/err_invalid_b", "span_overlaps", "SELECT span_overlaps(0, 1, 10, 5) AS v", "invalid span")
+
+for name, args in {
+    "inside": (0, 100, 10, 20), "outside": (10, 20, 0, 100), "self": (0, 10, 0, 10),
+    "partial": (0, 10, 5, 15), "disjoint": (0, 10, 20, 30), "same_start_longer": (0, 10, 0, 11),
+    "empty_inner_at_end": (0, 10, 10, 10), "empty_inner_at_start": (0, 10, 0, 0),
+    "empty_inner_after_end": (0, 10, 11, 11), "empty_in_empty": (5, 5, 5, 5),
+    "nonempty_in_empty": (5, 5, 5, 6), "negative": (-10, 0, -5, -1),
+    "null_outer": (None, 10, 1, 2), "null_inner": (0, 10, 1, None),
+}.items():
+    add(f"span_contains/{name}", "span_contains",
+        f"SELECT span_contains({', '.join(map(lit, args))}) AS v", span_contains(*args))
+add("span_contains/column", "span_contains",
+    "SELECT span_contains(a, b, c, d) AS v FROM (VALUES (0, 10, 10, 10)) AS t(a, b, c, d)", True)
+add_error("span_contains/err_invalid", "span_contains", "SELECT span_contains(0, 10, 5, 4) AS v", "invalid span")
+
+# --------------------------------------------------------------------------------------
+# Text: utf8_normalize, qname_normalize
+# --------------------------------------------------------------------------------------
+
+# Unicode White_Space (PropList.txt): what Rust's char::is_whitespace, str::trim and
+# str::split_whitespace use. Python's str.isspace() also accepts U+001C..U+001F, so it
+# is not used here.
+WHITE_SPACE = frozenset(
+    [chr(c) for c in range(0x09, 0x0E)]
+    + ["\u0020", "\u0085", "\u00a0", "\u1680"]
+    + [chr(c) for c in range(0x2000, 0x200B)]
+    + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
+)
+
+
+def normalize(text: Optional[str], form: Optional[str] = None, casefold: Optional[bool] = None,
+              collapse_ws: Optional[bool] = None) -> Optional[str]:
+    """utf8_normalize: Unicode normalization (default NFKC), then lowercase (default
+    on), then whitespace runs to one space (default on), then trim. NULL options mean
+    their default."""
+    if text is None:
+        return None
+    form = "NFKC" if form is None else form.strip().upper()
+    s = unicodedata.normalize(form, text)
+    if casefold is None or casefold:
+        s = s.lower()  # full Unicode lowercase mapping (Rust str::to_lowercase), not casefold()
+    if collapse_ws is None or collapse_ws:
+        words, word = [], []
+        for ch in s:
+            if ch in WHITE_SPACE:
+                if word:
+                    words.append("".join(word))
+                    word = []
+            else:
+                word.append(ch)
+        if word:
+            words.append("".join(word))
+        return " ".join(words)
+    start, end = 0, len(s)
+    while start < end and s[start] in WHITE_SPACE:
+        start += 1
+    while end > start and s[end - 1] in WHITE_SPACE:
+        end -= 1
+    return s[start:end]
+
+
+def sql_str(s: Optional[str]) -> str:
+    return "NULL" if s is None else "'" + s.replace("'", "''") + "'"
+
+
+def sql_bool(b: Optional[bool]) -> str:
+    return "NULL" if b is None else ("true" if b else "false")
+
+
+def un(name: str, text: Optional[str], *opts: Any, sql_text: Optional[str] = None, note: Optional[str] = None) -> None:
+    sql_args = [sql_text if sql_text is not None else sql_str(text)]
+    if len(opts) >= 1:
+        sql_args.append(sql_str(opts[0]))
+    sql_args += [sql_bool(b) for b in opts[1:]]
+    add(f"utf8_normalize/{name}", "utf8_normalize", call("utf8_normalize", sql_args),
+        normalize(text, *opts), note=note)
+
+
+un("doc_example", "  Ｆｏｏ   Bar ")
+un("null", None)
+un("empty", "")
+un("only_spaces", "   ")
+un("ascii_upper", "Hello World")
+un("ligature_nfkc", "ﬁle")
+un("ligature_nfc", "ﬁle", "NFC")
+un("fullwidth_nfkc", "ＡＢＣ１２３")
+un("nfd_e_acute", "\u00c9t\u00e9", "NFD", note="NFD decomposes: e + U+0301")
+un("nfc_compose", "E\u0301te\u0301", "NFC")
+un("nfkd_lowercase_form_name", "ﬁ \u00c9", "nfkd", note="form names are case-insensitive")
+un("form_with_spaces", "ﬁ", " nfkc ")
+un("null_form_is_default", "ﬁ  X", None)
+un("no_casefold", "Foo  BAR", "NFKC", False)
+un("no_collapse", "  a  \t b  ", "NFKC", True, False, note="trim still applies")
+un("no_casefold_no_collapse", " A  B ", "NFC", False, False)
+un("null_options", " A  B ", None, None, None)
+un("tabs_newlines", "a\t\n\r b\u000b\u000cc")
+un("unicode_spaces", "a\u2003\u3000b\u00a0c\u2028d\u0085e", "NFC",
+   note="U+2003, U+3000, U+00A0, U+2028, U+0085 are White_Space (no NFKC, so collapse does it)")
+un("zero_width_space_kept", "a\u200bb", note="U+200B is not White_Space")
+un("unit_separator_kept", "a\u001fb", note="U+001F is not Unicode White_Space (Python str.isspace() says it is)")
+un("greek_final_sigma", "ΟΔΟΣ ΟΔΟΣ", note="final sigma: lowercase gives ς at word end in both Rust and Python")
+un("dotted_capital_i", "İ", note="U+0130 lowercases to i + U+0307")
+un("sharp_s_lowercase_only", "Straße", note="lowercase keeps ß; str.casefold() would give 'strasse'")
+un("largeutf8_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'LargeUtf8')")
+un("utf8view_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'Utf8View')")
+un("dict_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'Dictionary(Int32, Utf8)')")
+add("utf8_normalize/column", "utf8_normalize",
+    "SELECT utf8_normalize(x, f) AS v FROM (VALUES ('  Ｆｏｏ   Bar ', 'NFC')) AS t(x, f)",
+    normalize("  Ｆｏｏ   Bar ", "NFC"))
+add_error("utf8_normalize/err_form", "utf8_normalize", "SELECT utf8_normalize('a', 'NFX') AS v", "NFX")
+
+
+def qname(symbol: Optional[str], module: Optional[str] = None) -> Optional[str]:
+    if symbol is None:
+        return None
+    sym = normalize(symbol)
+    mod = normalize(module) if module is not None else ""
+    if not sym:
+        return None
+    if "." in sym or not mod:
+        return sym
+    return f"{mod}.{sym}"
+
+
+def qn(name: str, symbol: Optional[str], *module: Optional[str], note: Optional[str] = None) -> None:
+    sql_args = [sql_str(symbol)] + [sql_str(m) for m in module]
+    add(f"qname_normalize/{name}", "qname_normalize", call("qname_normalize", sql_args),
+        qname(symbol, *module), note=note)
+
+
+qn("doc_example", " Foo ", "Pkg.Mod")
+qn("already_qualified", "os.path", "x")
+qn("symbol_only", "Foo")
+qn("null_module", "Foo", None)
+qn("empty_module", "Foo", "")
+qn("blank_module", "Foo", "   ")
+qn("empty_symbol", "", "m")
+qn("blank_symbol", "   ", "m")
+qn("null_symbol", None, "m")
+qn("fullwidth", "Ｆｏｏ", "Ｍｏｄ")
+qn("whitespace_inside", "My   Func", "a \t b")
+qn("fullwidth_dot_is_qualified", "a．b", "m", note="NFKC maps U+FF0E to '.', so the symbol is qualified")
+qn("dotted_module", "f", "A.B.C")
+add("qname_normalize/column", "qname_normalize",
+    "SELECT qname_normalize(s, m) AS v FROM (VALUES ('Foo', 'Bar')) AS t(s, m)", qname("Foo", "Bar"))
+add("qname_normalize/utf8view", "qname_normalize",
+    "SELECT qname_normalize(arrow_cast('Foo', 'Utf8View'), arrow_cast('Bar', 'LargeUtf8')) AS v",
+    qname("Foo", "Bar"))
+
+# --------------------------------------------------------------------------------------
+# list_enumerate
+# --------------------------------------------------------------------------------------
+
+
+def enumerate_list(values: Optional[list[Any]]) -> Optional[list[dict[str, Any]]]:
+    if values is None:
+        return None
+    return [{"ordinality": i, "value": v} for i, v in enumerate(values, start=1)]
+
+
+for name, sql_list, values in [
+    ("strings", "make_array('a', 'b')", ["a", "b"]),
+    ("ints", "make_array(10, 20, 30)", [10, 20, 30]),
+    ("with_null", "make_array(1, NULL, 3)", [1, None, 3]),
+    ("single", "make_array('x')", ["x"]),
+    ("empty", "make_array()", []),
+    ("null_typed", "arrow_cast(NULL, 'List(Int64)')", None),
+    ("null_untyped", "NULL", None),
+    ("large_list", "arrow_cast(make_array(1, 2), 'LargeList(Int64)')", [1, 2]),
+    ("fixed_size_list", "arrow_cast(make_array(1, 2), 'FixedSizeList(2, Int64)')", [1, 2]),
+    ("nested", "make_array(make_array(1), make_array(2, 3))", [[1], [2, 3]]),
+    ("bools", "make_array(true, false)", [True, False]),
+]:
+    add(f"list_enumerate/{name}", "list_enumerate", f"SELECT list_enumerate({sql_list}) AS v",
+        enumerate_list(values))
+add("list_enumerate/column", "list_enumerate",
+    "SELECT list_enumerate(l) AS v FROM (VALUES (make_array('p', 'q', 'r'))) AS t(l)",
+    enumerate_list(["p", "q", "r"]))
+add("list_enumerate/cardinality", "list_enumerate",
+    "SELECT cardinality(list_enumerate(make_array(5, 6, 7))) AS v", 3)
+add_error("list_enumerate/err_not_list", "list_enumerate", "SELECT list_enumerate(1) AS v", "list_enumerate")
+
+# --------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    doc = {"version": 1, "cases": cases, "error_cases": error_cases}
+    text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    if "--check" in sys.argv[1:]:
+        current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""
+        if current != text:
+            print(f"{OUT} is out of date; run tests/golden/generate.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    counts: dict[str, int] = {}
+    for c in cases:
+        counts[c["function"]] = counts.get(c["function"], 0) + 1
+    print(f"wrote {OUT.relative_to(REPO)}: {len(cases)} cases, {len(error_cases)} error cases")
+    for fn, n in counts.items():
+        print(f"  {fn}: {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
