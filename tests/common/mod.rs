@@ -2,6 +2,8 @@
 //! installed and one-value / whole-result query shortcuts.
 #![allow(dead_code)]
 
+pub mod typed_batch;
+
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;

@@ -7,9 +7,8 @@ pub mod utf8_normalize;
 use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::types::{logical_boolean, logical_string};
-use datafusion::common::{Result, exec_err};
-use datafusion::logical_expr::{Coercion, ColumnarValue, TypeSignatureClass};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::ColumnarValue;
 use unicode_normalization::UnicodeNormalization;
 
 /// A Unicode normalization form.
@@ -82,12 +81,70 @@ pub fn normalize_text(text: &str, options: NormalizeOptions, out: &mut String) {
     }
 }
 
-pub(crate) fn string_coercion() -> Coercion {
-    Coercion::new_exact(TypeSignatureClass::Native(logical_string()))
+/// One parameter of a text function: its name and whether it takes text or a flag.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Param {
+    Text(&'static str),
+    Flag(&'static str),
 }
 
-pub(crate) fn boolean_coercion() -> Coercion {
-    Coercion::new_exact(TypeSignatureClass::Native(logical_boolean()))
+/// Checks the argument types of a text function whose first `required` of `params` are
+/// mandatory. Text parameters take any string type (Utf8, LargeUtf8, Utf8View, a
+/// dictionary of them) or NULL, flags take Boolean or NULL; the types are kept as they
+/// are (the function reads every string type). Anything else is a planning error naming
+/// the parameter, the type given and what is accepted.
+pub(crate) fn check_params(
+    function: &str,
+    params: &[Param],
+    required: usize,
+    arg_types: &[DataType],
+) -> Result<Vec<DataType>> {
+    let names = || {
+        params
+            .iter()
+            .map(|p| match p {
+                Param::Text(n) | Param::Flag(n) => *n,
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if arg_types.len() < required || arg_types.len() > params.len() {
+        return plan_err!(
+            "{function} expects {required} to {} arguments ({}), got {}",
+            params.len(),
+            names(),
+            arg_types.len()
+        );
+    }
+    for (position, (param, data_type)) in params.iter().zip(arg_types).enumerate() {
+        let (name, ok, accepted) = match param {
+            Param::Text(name) => (
+                name,
+                is_text(data_type),
+                "Utf8, LargeUtf8, Utf8View, a dictionary of them, or NULL",
+            ),
+            Param::Flag(name) => (
+                name,
+                matches!(data_type, DataType::Boolean | DataType::Null),
+                "Boolean or NULL",
+            ),
+        };
+        if !ok {
+            return plan_err!(
+                "{function}: argument {} ({name}) has type {data_type}; accepted: {accepted}",
+                position + 1
+            );
+        }
+    }
+    Ok(arg_types.to_vec())
+}
+
+fn is_text(data_type: &DataType) -> bool {
+    match data_type {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null => true,
+        DataType::Dictionary(_, value) => is_text(value),
+        _ => false,
+    }
 }
 
 /// The argument as a Utf8 array of `rows` rows (any string type or NULL accepted).

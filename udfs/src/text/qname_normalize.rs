@@ -6,12 +6,11 @@ use datafusion::arrow::array::{Array, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
-use super::{NormalizeOptions, normalize_text, rows_for, string_arg, string_coercion};
+use super::{NormalizeOptions, Param, check_params, normalize_text, rows_for, string_arg};
 
 #[user_doc(
     doc_section(label = "Text Functions"),
@@ -38,18 +37,14 @@ pub struct QnameNormalize {
 
 impl Default for QnameNormalize {
     fn default() -> Self {
-        let s = string_coercion;
         Self {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Coercible(vec![s()]),
-                    TypeSignature::Coercible(vec![s(), s()]),
-                ],
-                Volatility::Immutable,
-            ),
+            signature: Signature::user_defined(Volatility::Immutable),
         }
     }
 }
+
+/// The parameters, in order; only the first is required.
+const PARAMS: &[Param] = &[Param::Text("symbol"), Param::Text("module")];
 
 impl ScalarUDFImpl for QnameNormalize {
     fn name(&self) -> &str {
@@ -58,6 +53,10 @@ impl ScalarUDFImpl for QnameNormalize {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        check_params(self.name(), PARAMS, 1, arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

@@ -6,14 +6,13 @@ use datafusion::arrow::array::{Array, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion_macros::user_doc;
 
 use super::{
-    NormalForm, NormalizeOptions, boolean_arg, boolean_coercion, normalize_text, rows_for,
-    string_arg, string_coercion,
+    NormalForm, NormalizeOptions, Param, boolean_arg, check_params, normalize_text, rows_for,
+    string_arg,
 };
 
 #[user_doc(
@@ -43,20 +42,19 @@ pub struct Utf8Normalize {
 
 impl Default for Utf8Normalize {
     fn default() -> Self {
-        let (s, b) = (string_coercion, boolean_coercion);
         Self {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Coercible(vec![s()]),
-                    TypeSignature::Coercible(vec![s(), s()]),
-                    TypeSignature::Coercible(vec![s(), s(), b()]),
-                    TypeSignature::Coercible(vec![s(), s(), b(), b()]),
-                ],
-                Volatility::Immutable,
-            ),
+            signature: Signature::user_defined(Volatility::Immutable),
         }
     }
 }
+
+/// The parameters, in order; only the first is required.
+const PARAMS: &[Param] = &[
+    Param::Text("text"),
+    Param::Text("form"),
+    Param::Flag("casefold"),
+    Param::Flag("collapse_ws"),
+];
 
 impl ScalarUDFImpl for Utf8Normalize {
     fn name(&self) -> &str {
@@ -65,6 +63,10 @@ impl ScalarUDFImpl for Utf8Normalize {
 
     fn signature(&self) -> &Signature {
         &self.signature
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        check_params(self.name(), PARAMS, 1, arg_types)
     }
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {

@@ -1,0 +1,67 @@
+//! Bad input gets an error saying what was wrong and what is accepted (the golden file
+//! holds more error cases; these pin the messages of the argument checks).
+
+mod common;
+
+use common::{ctx, error};
+
+#[tokio::test]
+async fn argument_errors_name_the_problem() {
+    let ctx = ctx();
+    let cases = [
+        (
+            "SELECT utf8_normalize(1)",
+            "argument 1 (text) has type Int64; accepted: Utf8",
+        ),
+        (
+            "SELECT utf8_normalize('a', 'NFC', 1)",
+            "argument 3 (casefold) has type Int64; accepted: Boolean",
+        ),
+        (
+            "SELECT utf8_normalize('a', 'NFQ')",
+            "accepted: NFC, NFD, NFKC, NFKD",
+        ),
+        (
+            "SELECT qname_normalize('a', 'b', 'c')",
+            "qname_normalize expects 1 to 2 arguments (symbol, module), got 3",
+        ),
+        (
+            "SELECT qname_normalize(make_array('a'))",
+            "argument 1 (symbol) has type List",
+        ),
+        ("SELECT span_len('a', 1)", "span_len"),
+        ("SELECT span_contains(1, 2, 3)", "expects 4 arguments"),
+        ("SELECT span_len(5, 4)", "invalid span"),
+        (
+            "SELECT list_enumerate(make_array(1), 2)",
+            "list_enumerate expects exactly one list argument, got 2",
+        ),
+        ("SELECT list_enumerate('abc')", "list_enumerate"),
+        ("SELECT stable_hash64(make_array(1))", "List"),
+        ("SELECT stable_id(1, 'x')", "prefix"),
+        ("SELECT xxhash64(INTERVAL '1 day')", "Interval"),
+    ];
+    for (sql, wanted) in cases {
+        let message = error(&ctx, sql).await;
+        assert!(
+            message.contains(wanted),
+            "{sql}: {message:?} lacks {wanted:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_error_leaves_the_session_usable() {
+    let ctx = ctx();
+    error(&ctx, "SELECT span_len(5, 4)").await;
+    let value = common::scalar(&ctx, "SELECT span_len(4, 5)").await.unwrap();
+    assert_eq!(value, datafusion::common::ScalarValue::Int64(Some(1)));
+}
+
+#[tokio::test]
+async fn span_errors_name_the_row() {
+    let ctx = ctx();
+    let sql = "SELECT span_len(s, e) FROM (VALUES (1, 2), (7, 3)) AS t(s, e)";
+    let message = error(&ctx, sql).await;
+    assert!(message.contains("7") && message.contains("3"), "{message}");
+}
