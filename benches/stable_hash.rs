@@ -72,7 +72,7 @@ fn batch(rows: &Rows) -> RecordBatch {
     .unwrap()
 }
 
-/// The stable-hash key of one row, written by hand (docs/hash-encoding.md), then XXH3.
+/// The stable-hash key of one row, written by hand (README.md, Stable hash encoding,), then XXH3.
 fn raw_xxh3(rows: &Rows, out: &mut Vec<i64>, key: &mut Vec<u8>) {
     out.clear();
     for i in 0..ROWS {

@@ -4,7 +4,7 @@ datafusion-cpg, computed independently of the Rust code.
 
 - Hash functions (stable_hash64, stable_hash128, stable_id, xxhash64): expected values
   come from the pure-Python reference ``ffi/python/python/datafusion_cpg/reference.py``,
-  which implements ``docs/hash-encoding.md`` (key encoding v1) and Spark's xxhash64.
+  which implements ``README.md, Stable hash encoding,`` (key encoding v1) and Spark's xxhash64.
   Each hash case also records ``python_args`` (the reference's arguments, in the tagged
   JSON form decoded by ``ffi/python/tests/test_reference.py``) and, for the stable hash
   family, ``key_hex`` (the encoded key).
@@ -184,14 +184,14 @@ _node_id = ref.stable_id("node", "x.py", 3, 7)
 assert _node_id == "node:" + xxhash.xxh3_128_hexdigest(ref.encode_key("node", "x.py", 3, 7))
 
 stable_one("stable_hash64", "spec_example_a", "SELECT stable_hash64('a') AS v", ["a"],
-           note="docs/hash-encoding.md worked example")
+           note="README.md, Stable hash encoding, worked example")
 for t in ["Int8", "Int16", "Int32", "Int64", "UInt8", "UInt16", "UInt32", "UInt64"]:
     stable_one("stable_hash64", f"spec_example_1_{t}", f"SELECT stable_hash64(arrow_cast(1, '{t}')) AS v", [1],
-               note="docs/hash-encoding.md worked example: any integer type")
+               note="README.md, Stable hash encoding, worked example: any integer type")
 stable_one("stable_hash64", "spec_example_null_true", "SELECT stable_hash64(NULL, true) AS v", [None, True],
-           note="docs/hash-encoding.md worked example")
+           note="README.md, Stable hash encoding, worked example")
 stable_one("stable_id", "spec_example_node", "SELECT stable_id('node', 'x.py', 3, 7) AS v", ["node", "x.py", 3, 7],
-           note="docs/hash-encoding.md worked example")
+           note="README.md, Stable hash encoding, worked example")
 stable_one("stable_hash128", "spec_example_a", "SELECT stable_hash128('a') AS v", ["a"])
 stable_one("stable_hash128", "spec_example_node_key", "SELECT stable_hash128('node', 'x.py', 3, 7) AS v",
            ["node", "x.py", 3, 7], note="the hash inside stable_id('node','x.py',3,7)")

@@ -1,6 +1,6 @@
 """Tests of the pure-Python reference (datafusion_cpg.reference) against the golden
 vectors in tests/golden/udf_vectors.json, the Spark anchors and the properties promised
-by docs/hash-encoding.md."""
+by README.md "Stable hash encoding"."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def test_xxhash64_type_widths() -> None:
 
 
 # --------------------------------------------------------------------------------------
-# The encoding (docs/hash-encoding.md)
+# The encoding (README.md "Stable hash encoding")
 # --------------------------------------------------------------------------------------
 
 

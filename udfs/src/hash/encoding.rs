@@ -1,5 +1,6 @@
 //! The canonical, type-tagged key encoding hashed by `stable_hash64`, `stable_hash128`
-//! and `stable_id` (spec: `docs/hash-encoding.md`, reproduced in the README).
+//! and `stable_id`; the specification, with worked examples, is the README section
+//! "Stable hash encoding".
 //!
 //! This module owns the mapping from Arrow values to key bytes. Every physical type
 //! that carries the same logical value writes the same bytes, so ids do not change

@@ -1,7 +1,7 @@
 """Pure-Python reference implementation of the datafusion-cpg hash functions.
 
 This module re-implements, independently of the Rust code, the canonical stable-hash
-key encoding, version 1, specified in ``docs/hash-encoding.md`` of the repository
+key encoding, version 1, specified in ``README.md, Stable hash encoding,`` of the repository
 (``stable_hash64``, ``stable_hash128``, ``stable_id``), and the Spark-compatible
 ``xxhash64``. It needs only the standard library and the ``xxhash`` package, so ids can
 be computed, checked or reproduced without DataFusion.
@@ -64,7 +64,7 @@ __all__ = [
     "xxhash64",
 ]
 
-#: Version of the key encoding implemented here (``docs/hash-encoding.md``).
+#: Version of the key encoding implemented here (``README.md, Stable hash encoding,``).
 ENCODING_VERSION: Final[int] = 1
 #: Spark's seed for ``xxhash64``.
 SPARK_SEED: Final[int] = 42
@@ -165,7 +165,7 @@ HashValue = Union[
 
 
 # --------------------------------------------------------------------------------------
-# The stable key encoding (docs/hash-encoding.md, version 1)
+# The stable key encoding (README.md, Stable hash encoding,, version 1)
 # --------------------------------------------------------------------------------------
 
 
