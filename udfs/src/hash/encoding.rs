@@ -99,7 +99,7 @@ fn is_supported(data_type: &DataType) -> bool {
 ///
 /// Arrays are converted once per batch to a canonical physical form (dictionaries
 /// unpacked, integers widened, temporal values in a common unit) so that the per-row
-/// work is one branch and a copy.
+/// work is a predictable dispatch and a copy.
 #[derive(Debug)]
 pub enum KeyPart {
     /// A scalar argument: its bytes are computed once.
@@ -121,7 +121,7 @@ pub enum KeyColumn {
     LargeBinary(LargeBinaryArray),
     BinaryView(BinaryViewArray),
     FixedSizeBinary(FixedSizeBinaryArray),
-    /// An i64 count of some unit, written as `value * scale` in `width` (8 or 16) bytes.
+    /// An i64 count of some unit, written as `value * scale` in 8 bytes, or 16 if `wide`.
     Scaled {
         tag: u8,
         values: Int64Array,
@@ -136,23 +136,93 @@ impl KeyPart {
     pub fn try_new(value: &ColumnarValue) -> Result<Self> {
         match value {
             ColumnarValue::Scalar(scalar) => {
-                let column = KeyColumn::try_new(&scalar.to_array_of_size(1)?)?;
-                let mut bytes = Vec::new();
-                column.write(0, &mut bytes);
+                let column = KeyPart::Column(KeyColumn::try_new(&scalar.to_array_of_size(1)?)?);
+                let bytes = KeyWriter::default().key(&[column], 0).to_vec();
                 Ok(KeyPart::Constant(bytes))
             }
             ColumnarValue::Array(array) => Ok(KeyPart::Column(KeyColumn::try_new(array)?)),
         }
     }
+}
 
-    /// Appends the encoding of row `row` to `key`.
-    #[inline]
-    pub fn write(&self, row: usize, key: &mut Vec<u8>) {
-        match self {
-            KeyPart::Constant(bytes) => key.extend_from_slice(bytes),
-            KeyPart::Column(column) => column.write(row, key),
+/// Writes row keys into one reused buffer, a row at a time.
+///
+/// Each part writes its tag and value bytes unconditionally and then advances by the
+/// length the row's validity gives (a NULL advances past its tag only), so the hot loop
+/// has no data-dependent branches; the bytes beyond the key are scratch.
+#[derive(Debug)]
+pub struct KeyWriter {
+    buffer: Vec<u8>,
+}
+
+impl Default for KeyWriter {
+    fn default() -> Self {
+        Self {
+            buffer: vec![0; 256],
         }
     }
+}
+
+impl KeyWriter {
+    /// The key of row `row` of `parts`.
+    #[inline]
+    pub fn key(&mut self, parts: &[KeyPart], row: usize) -> &[u8] {
+        let mut at = 0;
+        for part in parts {
+            at = match part {
+                KeyPart::Constant(bytes) => put_bytes(&mut self.buffer, at, bytes),
+                KeyPart::Column(column) => column.write(row, &mut self.buffer, at),
+            };
+        }
+        &self.buffer[..at]
+    }
+}
+
+/// Makes `buffer` at least `len` bytes long (rarely taken: long strings).
+#[cold]
+fn grow(buffer: &mut Vec<u8>, len: usize) {
+    buffer.resize(len.next_power_of_two(), 0);
+}
+
+#[inline(always)]
+fn put_bytes(buffer: &mut Vec<u8>, at: usize, bytes: &[u8]) -> usize {
+    let end = at + bytes.len();
+    if buffer.len() < end {
+        grow(buffer, end);
+    }
+    buffer[at..end].copy_from_slice(bytes);
+    end
+}
+
+/// Writes `tag` and the `N` bytes of `value`, or only the NULL tag if `!valid`.
+#[inline(always)]
+fn put_fixed<const N: usize>(
+    buffer: &mut Vec<u8>,
+    at: usize,
+    valid: bool,
+    tag: u8,
+    value: [u8; N],
+) -> usize {
+    if buffer.len() < at + 1 + N {
+        grow(buffer, at + 1 + N);
+    }
+    let out = &mut buffer[at..at + 1 + N];
+    out[0] = if valid { tag } else { TAG_NULL };
+    out[1..].copy_from_slice(&value);
+    at + if valid { 1 + N } else { 1 }
+}
+
+/// Writes `tag`, the u64 LE length and the bytes of `value`, or only the NULL tag.
+#[inline(always)]
+fn put_variable(buffer: &mut Vec<u8>, at: usize, valid: bool, tag: u8, value: &[u8]) -> usize {
+    let len = if valid { value.len() } else { 0 };
+    if buffer.len() < at + 9 + len {
+        grow(buffer, at + 9 + len);
+    }
+    buffer[at] = if valid { tag } else { TAG_NULL };
+    buffer[at + 1..at + 9].copy_from_slice(&(len as u64).to_le_bytes());
+    buffer[at + 9..at + 9 + len].copy_from_slice(&value[..len]);
+    at + if valid { 9 + len } else { 1 }
 }
 
 impl KeyColumn {
@@ -224,98 +294,114 @@ impl KeyColumn {
         Ok(column)
     }
 
-    /// Appends the encoding of row `row` to `key`.
+    /// Writes the encoding of row `row` at `at`; returns where the next part starts.
+    ///
+    /// Values of NULL slots are read but not kept: Arrow leaves them defined (if
+    /// arbitrary), and every conversion below is total.
     #[inline]
-    pub fn write(&self, row: usize, key: &mut Vec<u8>) {
-        if self.is_null(row) {
-            key.push(TAG_NULL);
-            return;
-        }
+    fn write(&self, row: usize, buffer: &mut Vec<u8>, at: usize) -> usize {
         match self {
-            KeyColumn::AllNull => key.push(TAG_NULL),
-            KeyColumn::Bool(a) => {
-                key.push(TAG_BOOL);
-                key.push(u8::from(a.value(row)));
-            }
-            KeyColumn::Int(a) => write_int(a.value(row), key),
+            KeyColumn::AllNull => put_fixed(buffer, at, false, TAG_NULL, []),
+            KeyColumn::Bool(a) => put_fixed(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_BOOL,
+                [u8::from(a.value(row))],
+            ),
+            KeyColumn::Int(a) => put_fixed(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_INT,
+                a.value(row).to_le_bytes(),
+            ),
             KeyColumn::UInt(a) => {
+                // Values that fit in i64 hash like every other integer; the bytes agree.
                 let v = a.value(row);
-                match i64::try_from(v) {
-                    Ok(signed) => write_int(signed, key),
-                    Err(_) => {
-                        key.push(TAG_UINT_LARGE);
-                        key.extend_from_slice(&v.to_le_bytes());
-                    }
-                }
+                let tag = if i64::try_from(v).is_ok() {
+                    TAG_INT
+                } else {
+                    TAG_UINT_LARGE
+                };
+                put_fixed(buffer, at, a.is_valid(row), tag, v.to_le_bytes())
             }
-            KeyColumn::Float(a) => write_float(a.value(row), key),
-            KeyColumn::Utf8(a) => write_bytes(TAG_STRING, a.value(row).as_bytes(), key),
-            KeyColumn::LargeUtf8(a) => write_bytes(TAG_STRING, a.value(row).as_bytes(), key),
-            KeyColumn::Utf8View(a) => write_bytes(TAG_STRING, a.value(row).as_bytes(), key),
-            KeyColumn::Binary(a) => write_bytes(TAG_BINARY, a.value(row), key),
-            KeyColumn::LargeBinary(a) => write_bytes(TAG_BINARY, a.value(row), key),
-            KeyColumn::BinaryView(a) => write_bytes(TAG_BINARY, a.value(row), key),
-            KeyColumn::FixedSizeBinary(a) => write_bytes(TAG_BINARY, a.value(row), key),
+            KeyColumn::Float(a) => put_fixed(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_FLOAT,
+                canonical_float_bits(a.value(row)).to_le_bytes(),
+            ),
             KeyColumn::Scaled {
                 tag,
                 values,
                 scale,
                 wide,
             } => {
-                key.push(*tag);
                 let nanos = i128::from(values.value(row)) * i128::from(*scale);
+                let valid = values.is_valid(row);
                 if *wide {
-                    key.extend_from_slice(&nanos.to_le_bytes());
+                    put_fixed(buffer, at, valid, *tag, nanos.to_le_bytes())
                 } else {
                     // Time of day and dates fit in i64 by construction.
-                    key.extend_from_slice(&(nanos as i64).to_le_bytes());
+                    put_fixed(buffer, at, valid, *tag, (nanos as i64).to_le_bytes())
                 }
             }
-            KeyColumn::Decimal(a) => write_decimal(a.value(row), a.scale(), key),
-        }
-    }
-
-    #[inline]
-    fn is_null(&self, row: usize) -> bool {
-        match self {
-            KeyColumn::AllNull => true,
-            KeyColumn::Bool(a) => a.is_null(row),
-            KeyColumn::Int(a) => a.is_null(row),
-            KeyColumn::UInt(a) => a.is_null(row),
-            KeyColumn::Float(a) => a.is_null(row),
-            KeyColumn::Utf8(a) => a.is_null(row),
-            KeyColumn::LargeUtf8(a) => a.is_null(row),
-            KeyColumn::Utf8View(a) => a.is_null(row),
-            KeyColumn::Binary(a) => a.is_null(row),
-            KeyColumn::LargeBinary(a) => a.is_null(row),
-            KeyColumn::BinaryView(a) => a.is_null(row),
-            KeyColumn::FixedSizeBinary(a) => a.is_null(row),
-            KeyColumn::Scaled { values, .. } => values.is_null(row),
-            KeyColumn::Decimal(a) => a.is_null(row),
+            KeyColumn::Decimal(a) => {
+                let valid = a.is_valid(row);
+                let bytes = if valid {
+                    decimal_bytes(a.value(row), a.scale())
+                } else {
+                    [0; DECIMAL_WIDTH]
+                };
+                put_fixed(buffer, at, valid, TAG_DECIMAL, bytes)
+            }
+            KeyColumn::Utf8(a) => put_variable(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_STRING,
+                a.value(row).as_bytes(),
+            ),
+            KeyColumn::LargeUtf8(a) => put_variable(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_STRING,
+                a.value(row).as_bytes(),
+            ),
+            KeyColumn::Utf8View(a) => put_variable(
+                buffer,
+                at,
+                a.is_valid(row),
+                TAG_STRING,
+                a.value(row).as_bytes(),
+            ),
+            KeyColumn::Binary(a) => {
+                put_variable(buffer, at, a.is_valid(row), TAG_BINARY, a.value(row))
+            }
+            KeyColumn::LargeBinary(a) => {
+                put_variable(buffer, at, a.is_valid(row), TAG_BINARY, a.value(row))
+            }
+            KeyColumn::BinaryView(a) => {
+                put_variable(buffer, at, a.is_valid(row), TAG_BINARY, a.value(row))
+            }
+            KeyColumn::FixedSizeBinary(a) => {
+                put_variable(buffer, at, a.is_valid(row), TAG_BINARY, a.value(row))
+            }
         }
     }
 
     /// The string value of row `row` if this column holds strings (used for the
     /// `stable_id` prefix); `None` for NULL.
     pub fn str_value(&self, row: usize) -> Option<&str> {
-        if self.is_null(row) {
-            return None;
-        }
         match self {
-            KeyColumn::Utf8(a) => Some(a.value(row)),
-            KeyColumn::LargeUtf8(a) => Some(a.value(row)),
-            KeyColumn::Utf8View(a) => Some(a.value(row)),
+            KeyColumn::Utf8(a) if a.is_valid(row) => Some(a.value(row)),
+            KeyColumn::LargeUtf8(a) if a.is_valid(row) => Some(a.value(row)),
+            KeyColumn::Utf8View(a) if a.is_valid(row) => Some(a.value(row)),
             _ => None,
         }
-    }
-}
-
-/// Encodes one row of `parts` into `key` (cleared first).
-#[inline]
-pub fn encode_row(parts: &[KeyPart], row: usize, key: &mut Vec<u8>) {
-    key.clear();
-    for part in parts {
-        part.write(row, key);
     }
 }
 
@@ -330,38 +416,26 @@ pub fn encode_scalars(parts: &[ScalarValue]) -> Result<Vec<u8>> {
         .iter()
         .map(|s| KeyPart::try_new(&ColumnarValue::Scalar(s.clone())))
         .collect::<Result<Vec<_>>>()?;
-    let mut key = Vec::new();
-    encode_row(&prepared, 0, &mut key);
-    Ok(key)
+    Ok(KeyWriter::default().key(&prepared, 0).to_vec())
 }
 
+/// The bits a float hashes as: one NaN, and +0.0 for -0.0.
 #[inline]
-fn write_int(value: i64, key: &mut Vec<u8>) {
-    key.push(TAG_INT);
-    key.extend_from_slice(&value.to_le_bytes());
-}
-
-#[inline]
-fn write_float(value: f64, key: &mut Vec<u8>) {
-    let bits = if value.is_nan() {
+fn canonical_float_bits(value: f64) -> u64 {
+    if value.is_nan() {
         CANONICAL_NAN_BITS
     } else if value == 0.0 {
-        0 // +0.0 and -0.0
+        0
     } else {
         value.to_bits()
-    };
-    key.push(TAG_FLOAT);
-    key.extend_from_slice(&bits.to_le_bytes());
+    }
 }
 
-#[inline]
-fn write_bytes(tag: u8, bytes: &[u8], key: &mut Vec<u8>) {
-    key.push(tag);
-    key.extend_from_slice(&(bytes.len() as u64).to_le_bytes());
-    key.extend_from_slice(bytes);
-}
+/// Bytes of a decimal: the mantissa with trailing zeros removed (i256 LE) and the
+/// matching scale (i32 LE), so `1.50` and `1.5` agree.
+const DECIMAL_WIDTH: usize = 36;
 
-fn write_decimal(mut mantissa: i256, scale: i8, key: &mut Vec<u8>) {
+fn decimal_bytes(mut mantissa: i256, scale: i8) -> [u8; DECIMAL_WIDTH] {
     let ten = i256::from_i128(10);
     let mut scale = i32::from(scale);
     if mantissa == i256::ZERO {
@@ -372,9 +446,10 @@ fn write_decimal(mut mantissa: i256, scale: i8, key: &mut Vec<u8>) {
             scale -= 1;
         }
     }
-    key.push(TAG_DECIMAL);
-    key.extend_from_slice(&mantissa.to_le_bytes());
-    key.extend_from_slice(&scale.to_le_bytes());
+    let mut out = [0u8; DECIMAL_WIDTH];
+    out[..32].copy_from_slice(&mantissa.to_le_bytes());
+    out[32..].copy_from_slice(&scale.to_le_bytes());
+    out
 }
 
 fn nanos_per(unit: &TimeUnit) -> i64 {

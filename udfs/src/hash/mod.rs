@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::ColumnarValue;
 
-use encoding::{KeyPart, check_part_type, encode_row, key_parts};
+use encoding::{KeyPart, KeyWriter, check_part_type, key_parts};
 
 /// Planning-time check shared by the stable hash family: at least one part, each of a
 /// supported type. Types are kept as they are: the encoding makes physical types agree.
@@ -38,12 +38,11 @@ pub(crate) fn output_rows(args: &[ColumnarValue], number_rows: usize) -> (usize,
     }
 }
 
-/// Encodes every row's key into one reused buffer and hands it to `f`.
+/// Encodes every row's key into one reused buffer and hands it to `f` with its row.
 pub(crate) fn for_each_key(parts: &[KeyPart], rows: usize, mut f: impl FnMut(usize, &[u8])) {
-    let mut key = Vec::with_capacity(128);
+    let mut writer = KeyWriter::default();
     for row in 0..rows {
-        encode_row(parts, row, &mut key);
-        f(row, &key);
+        f(row, writer.key(parts, row));
     }
 }
 
@@ -52,14 +51,25 @@ pub(crate) fn prepare(args: &[ColumnarValue]) -> Result<Vec<KeyPart>> {
     key_parts(args)
 }
 
-/// 32 lowercase hex digits of a 128-bit hash, high bits first (xxHash's canonical form).
-#[inline]
-pub(crate) fn hex128(value: u128) -> [u8; 32] {
+/// The two lowercase hex digits of every byte value.
+const HEX_PAIRS: [[u8; 2]; 256] = {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [0u8; 32];
-    for (i, byte) in value.to_be_bytes().iter().enumerate() {
-        out[2 * i] = DIGITS[usize::from(byte >> 4)];
-        out[2 * i + 1] = DIGITS[usize::from(byte & 0x0f)];
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [DIGITS[byte >> 4], DIGITS[byte & 0x0f]];
+        byte += 1;
     }
-    out
+    pairs
+};
+
+/// Appends the 32 lowercase hex digits of a 128-bit hash, high bits first (xxHash's
+/// canonical form), to `out`.
+#[inline]
+pub(crate) fn push_hex128(value: u128, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 32];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(value.to_be_bytes()) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(byte)]);
+    }
+    out.extend_from_slice(&digits);
 }

@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 use datafusion_macros::user_doc;
 use xxhash_rust::xxh3::xxh3_128;
 
-use super::{check_key_types, for_each_key, hex128, output_rows, prepare};
+use super::{check_key_types, for_each_key, output_rows, prepare, push_hex128};
 
 #[user_doc(
     doc_section(label = "Hashing Functions"),
@@ -69,7 +69,7 @@ impl ScalarUDFImpl for StableHash128 {
         // Fixed-width output: write the hex digits straight into one values buffer.
         let mut values = Vec::with_capacity(rows * 32);
         for_each_key(&parts, rows, |_, key| {
-            values.extend_from_slice(&hex128(xxh3_128(key)));
+            push_hex128(xxh3_128(key), &mut values);
         });
         let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(32, rows));
         let array = StringArray::try_new(offsets, Buffer::from_vec(values), None)?;

@@ -1,9 +1,9 @@
 //! `stable_id(prefix, part, ...)`: `prefix || ':' || stable_hash128(prefix, part, ...)`.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, StringBuilder};
+use datafusion::arrow::array::{Array, NullBufferBuilder, StringArray};
+use datafusion::arrow::buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err, plan_err};
 use datafusion::logical_expr::{
@@ -13,7 +13,7 @@ use datafusion_macros::user_doc;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::encoding::{KeyColumn, KeyPart};
-use super::{check_key_types, for_each_key, hex128, output_rows, prepare};
+use super::{check_key_types, for_each_key, output_rows, prepare, push_hex128};
 
 #[user_doc(
     doc_section(label = "Hashing Functions"),
@@ -89,26 +89,36 @@ impl ScalarUDFImpl for StableId {
             (_, Some(KeyPart::Column(column))) => Prefix::Column(column),
             _ => return Err(exec_datafusion_err!("stable_id: missing prefix argument")),
         };
-        let mut builder = StringBuilder::with_capacity(rows, rows * 40);
-        let mut failed = None;
-        for_each_key(&parts, rows, |row, key| match prefix.value(row) {
-            None => builder.append_null(),
-            Some(p) => {
-                let hex = hex128(xxh3_128(key));
-                // ASCII digits are always valid UTF-8; the fallback is never taken.
-                let hex = std::str::from_utf8(&hex).unwrap_or_default();
-                if write!(builder, "{p}:{hex}").is_err() {
-                    failed = Some(row);
+        // Built as raw values and offsets: each id is the prefix, ':' and 32 hex digits.
+        let mut values = Vec::with_capacity(rows * 48);
+        let mut offsets = Vec::with_capacity(rows + 1);
+        let mut nulls = NullBufferBuilder::new(rows);
+        offsets.push(0i32);
+        let mut overflow = false;
+        for_each_key(&parts, rows, |row, key| {
+            match prefix.value(row) {
+                None => nulls.append_null(),
+                Some(p) => {
+                    values.extend_from_slice(p.as_bytes());
+                    values.push(b':');
+                    push_hex128(xxh3_128(key), &mut values);
+                    nulls.append_non_null();
                 }
-                builder.append_value("");
             }
+            let end = i32::try_from(values.len());
+            overflow |= end.is_err();
+            offsets.push(end.unwrap_or(i32::MAX));
         });
-        if let Some(row) = failed {
+        if overflow {
             return Err(exec_datafusion_err!(
-                "stable_id: could not format row {row}"
+                "stable_id: the ids of this batch exceed 2 GiB; use smaller batches or shorter prefixes"
             ));
         }
-        let array = builder.finish();
+        let array = StringArray::try_new(
+            OffsetBuffer::new(ScalarBuffer::from(offsets)),
+            Buffer::from_vec(values),
+            nulls.finish(),
+        )?;
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
                 &array, 0,
