@@ -38,18 +38,22 @@ extern "C" fn manifest() -> RResult<Manifest, RString> {
 }
 
 extern "C" fn scalar_udf(name: RString) -> RResult<FFI_ScalarUDF, RString> {
-    guarded("scalar_udf", || {
-        let udf = datafusion_cpg::udfs::functions()
-            .into_iter()
-            .find(|udf| udf.name() == name.as_str())
-            .ok_or_else(|| {
-                plan_datafusion_err!(
-                    "datafusion-cpg plugin exports no scalar function named {name}; exported: {}",
-                    scalar_function_names().join(", ")
-                )
-            })?;
-        Ok(FFI_ScalarUDF::from(Arc::new(PanicGuard::wrap(udf))))
-    })
+    guarded("scalar_udf", || scalar_udf_by_name(&name))
+}
+
+/// The exported form of the bundle's scalar function `name`: panic-guarded, as an
+/// `FFI_ScalarUDF`. Shared by the Rust plugin and the Python extension module.
+pub fn scalar_udf_by_name(name: &str) -> Result<FFI_ScalarUDF> {
+    let udf = datafusion_cpg::udfs::functions()
+        .into_iter()
+        .find(|udf| udf.name() == name)
+        .ok_or_else(|| {
+            plan_datafusion_err!(
+                "datafusion-cpg exports no scalar function named {name}; exported: {}",
+                scalar_function_names().join(", ")
+            )
+        })?;
+    Ok(FFI_ScalarUDF::from(Arc::new(PanicGuard::wrap(udf))))
 }
 
 /// What this build of the plugin exports.
@@ -67,7 +71,8 @@ pub fn plugin_manifest() -> Manifest {
     }
 }
 
-fn scalar_function_names() -> Vec<String> {
+/// The names of the bundle's scalar functions, in registration order.
+pub fn scalar_function_names() -> Vec<String> {
     datafusion_cpg::udfs::functions()
         .iter()
         .map(|udf| udf.name().to_string())

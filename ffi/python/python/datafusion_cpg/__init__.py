@@ -1,0 +1,50 @@
+"""datafusion-cpg for datafusion-python 55: code property graph functions over FFI.
+
+    import datafusion, datafusion_cpg
+    ctx = datafusion.SessionContext()
+    datafusion_cpg.register(ctx)
+    ctx.sql("SELECT stable_id('node', 'src/a.py', 0, 10)").show()
+
+``datafusion_cpg.udfs`` gives each function as a ``datafusion.ScalarUDF``;
+``datafusion_cpg.reference`` computes the same stable ids in pure Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import _native, udfs
+
+if TYPE_CHECKING:
+    import datafusion
+
+__version__: str = _native.__version__
+
+__all__ = ["register", "udfs", "__version__"]
+
+
+def _check_datafusion_version() -> None:
+    """Refuse a datafusion-python whose major differs from the one this module was
+    built for: FFI structs of another major have another layout (a crash, not an
+    error)."""
+    import datafusion
+
+    installed = datafusion.__version__.split(".")[0]
+    expected = str(_native.datafusion_ffi_version())
+    if installed != expected:
+        raise ImportError(
+            f"datafusion_cpg was built for datafusion {expected}.x, but datafusion "
+            f"{datafusion.__version__} is installed; pip install 'datafusion=={expected}.*'"
+        )
+
+
+def register(ctx: datafusion.SessionContext) -> list[str]:
+    """Register every datafusion-cpg function into ``ctx``; returns their names.
+
+    Registering again replaces the functions by name, so it is harmless.
+    """
+    _check_datafusion_version()
+    names = _native.scalar_function_names()
+    for name in names:
+        ctx.register_udf(udfs.function(name))
+    return names

@@ -1,0 +1,16 @@
+"""The compiled extension module (Rust, over datafusion-ffi 55)."""
+
+__version__: str
+
+class ScalarFunction:
+    """One datafusion-cpg scalar function; pass it to ``datafusion.udf``."""
+
+    @property
+    def name(self) -> str: ...
+    def __datafusion_scalar_udf__(self) -> object:
+        """The ``datafusion_scalar_udf`` PyCapsule (an ``FFI_ScalarUDF``)."""
+        ...
+
+def scalar_function_names() -> list[str]: ...
+def scalar_function(name: str) -> ScalarFunction: ...
+def datafusion_ffi_version() -> int: ...

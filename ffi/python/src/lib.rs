@@ -1,0 +1,76 @@
+//! `datafusion_cpg._native`: the bundle's exports as PyCapsules for datafusion-python 55.
+//!
+//! Each export is a Python object with the `__datafusion_*__` getter datafusion-python
+//! calls (`__datafusion_scalar_udf__()` for scalar functions); the getter builds the
+//! datafusion-ffi struct from the same panic-guarded objects the Rust plugin exports
+//! (`datafusion_cpg_ffi::export`). Later kinds (table functions, providers, factories,
+//! the planner) add a class here whose getter takes the host `session` argument and
+//! builds its codec from it, and a Python test in `ffi/python/tests`.
+
+use std::ffi::CString;
+
+use datafusion_cpg_ffi::export;
+use datafusion_ffi::udf::FFI_ScalarUDF;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyCapsule;
+
+/// One scalar function of the bundle, exportable to datafusion-python.
+#[pyclass(module = "datafusion_cpg._native", name = "ScalarFunction", frozen)]
+struct ScalarFunction {
+    #[pyo3(get)]
+    name: String,
+}
+
+#[pymethods]
+impl ScalarFunction {
+    /// The `datafusion_scalar_udf` capsule datafusion-python's `udf()` reads.
+    fn __datafusion_scalar_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        let udf: FFI_ScalarUDF = export::scalar_udf_by_name(&self.name)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let name = CString::new("datafusion_scalar_udf").expect("no NUL in the capsule name");
+        PyCapsule::new(py, udf, Some(name))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("ScalarFunction({:?})", self.name)
+    }
+}
+
+/// The names of every scalar function of the bundle.
+#[pyfunction]
+fn scalar_function_names() -> Vec<String> {
+    export::scalar_function_names()
+}
+
+/// The scalar function `name`; `ValueError` naming the exported ones if unknown.
+#[pyfunction]
+fn scalar_function(name: &str) -> PyResult<ScalarFunction> {
+    let names = export::scalar_function_names();
+    if names.iter().any(|n| n == name) {
+        Ok(ScalarFunction {
+            name: name.to_string(),
+        })
+    } else {
+        Err(PyValueError::new_err(format!(
+            "datafusion_cpg has no scalar function named {name:?}; available: {}",
+            names.join(", ")
+        )))
+    }
+}
+
+/// The `datafusion_ffi::version()` this module was built with (the datafusion major).
+#[pyfunction]
+fn datafusion_ffi_version() -> u64 {
+    datafusion_ffi::version()
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<ScalarFunction>()?;
+    m.add_function(wrap_pyfunction!(scalar_function_names, m)?)?;
+    m.add_function(wrap_pyfunction!(scalar_function, m)?)?;
+    m.add_function(wrap_pyfunction!(datafusion_ffi_version, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
