@@ -20,12 +20,15 @@ use datafusion::prelude::{ParquetReadOptions, SessionContext};
 pub const ROWS: usize = 10_000_000;
 const BATCH: usize = 65_536;
 
-pub const QUERY: &str = r#"SELECT count(DISTINCT stable_hash64(path, start, "end")) AS n FROM spans"#;
+pub const QUERY: &str =
+    r#"SELECT count(DISTINCT stable_hash64(path, start, "end")) AS n FROM spans"#;
 
 /// `target/cpg-bench/spans_10m.parquet` under the workspace (shared with the Python side).
 fn data_path() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    root.join("target").join("cpg-bench").join("spans_10m.parquet")
+    root.join("target")
+        .join("cpg-bench")
+        .join("spans_10m.parquet")
 }
 
 /// Row `i`: path ~40 bytes, start, end; each column NULL on its own 1-in-10 pattern.
@@ -33,9 +36,17 @@ fn batch(rows: std::ops::Range<usize>) -> RecordBatch {
     let path = StringArray::from_iter(rows.clone().map(|i| {
         (i % 10 != 3).then(|| format!("src/package_{:03}/module_{:06}/source.py", i % 97, i / 37))
     }));
-    let start = Int64Array::from_iter(rows.clone().map(|i| (i % 10 != 5).then_some((i % 5000) as i64 * 7)));
-    let end = Int64Array::from_iter(rows.map(|i| (i % 10 != 7).then_some((i % 5000) as i64 * 7 + 11)));
-    RecordBatch::try_new(schema(), vec![Arc::new(path), Arc::new(start), Arc::new(end)]).unwrap()
+    let start = Int64Array::from_iter(
+        rows.clone()
+            .map(|i| (i % 10 != 5).then_some((i % 5000) as i64 * 7)),
+    );
+    let end =
+        Int64Array::from_iter(rows.map(|i| (i % 10 != 7).then_some((i % 5000) as i64 * 7 + 11)));
+    RecordBatch::try_new(
+        schema(),
+        vec![Arc::new(path), Arc::new(start), Arc::new(end)],
+    )
+    .unwrap()
 }
 
 fn schema() -> Arc<Schema> {
@@ -55,7 +66,9 @@ fn write_data_if_missing() -> PathBuf {
     let partial = path.with_extension("partial");
     let mut writer = ArrowWriter::try_new(File::create(&partial).unwrap(), schema(), None).unwrap();
     for start in (0..ROWS).step_by(BATCH) {
-        writer.write(&batch(start..(start + BATCH).min(ROWS))).unwrap();
+        writer
+            .write(&batch(start..(start + BATCH).min(ROWS)))
+            .unwrap();
     }
     writer.close().unwrap();
     std::fs::rename(&partial, &path).unwrap();
@@ -79,9 +92,15 @@ fn ffi_overhead_native(c: &mut Criterion) {
     ctx.register_table("spans", Arc::new(table)).unwrap();
 
     let mut group = c.benchmark_group("ffi_overhead_10m_rows");
-    group.sample_size(10).measurement_time(Duration::from_secs(30));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
     group.bench_function("native_stable_hash64_count_distinct", |b| {
-        b.iter(|| black_box(runtime.block_on(async { ctx.sql(QUERY).await.unwrap().collect().await.unwrap() })))
+        b.iter(|| {
+            black_box(
+                runtime.block_on(async { ctx.sql(QUERY).await.unwrap().collect().await.unwrap() }),
+            )
+        })
     });
     group.finish();
 }
