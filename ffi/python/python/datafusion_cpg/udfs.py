@@ -7,7 +7,7 @@ import datafusion
 
 from . import _native
 
-__all__ = ["function", "names", "stable_hash64", "stable_hash128", "stable_id", "xxhash64", "span_len", "span_overlaps", "span_contains", "utf8_normalize", "qname_normalize", "list_enumerate"]
+__all__ = ["check_datafusion_version", "function", "names", "stable_hash64", "stable_hash128", "stable_id", "xxhash64", "span_len", "span_overlaps", "span_contains", "utf8_normalize", "qname_normalize", "list_enumerate"]
 
 
 def names() -> list[str]:
@@ -15,8 +15,22 @@ def names() -> list[str]:
     return _native.scalar_function_names()
 
 
+def check_datafusion_version() -> None:
+    """Raise ``ImportError`` unless the installed datafusion has the major this module
+    was built for: FFI structs of another major have another layout (a crash, not an
+    error)."""
+    installed = datafusion.__version__.split(".")[0]
+    expected = str(_native.datafusion_ffi_version())
+    if installed != expected:
+        raise ImportError(
+            f"datafusion_cpg was built for datafusion {expected}.x, but datafusion "
+            f"{datafusion.__version__} is installed; pip install 'datafusion=={expected}.*'"
+        )
+
+
 def function(name: str) -> datafusion.ScalarUDF:
     """The datafusion-cpg function ``name`` as a ``datafusion.ScalarUDF``."""
+    check_datafusion_version()
     return datafusion.udf(_native.scalar_function(name))
 
 
