@@ -91,10 +91,13 @@ async fn registered_functions_are_foreign() {
     }
     // Registering twice is harmless.
     plugin.register(&ctx).unwrap();
-    let batches = run(&ctx, "SELECT stable_id('node', 'a.py', 1, 2) AS v")
+    let sql = "SELECT stable_id('node', 'a.py', 1, 2) AS v";
+    let batches = run(&ctx, sql).await.unwrap();
+    let native = run(&datafusion_cpg::session_context().unwrap(), sql)
         .await
         .unwrap();
     assert_eq!(batches[0].num_rows(), 1);
+    assert_eq!(batches[0].columns(), native[0].columns());
 }
 
 #[tokio::test]

@@ -28,8 +28,7 @@ impl ScalarFunction {
     fn __datafusion_scalar_udf__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         let udf: FFI_ScalarUDF = export::scalar_udf_by_name(&self.name)
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
-        let name = CString::new("datafusion_scalar_udf").expect("no NUL in the capsule name");
-        PyCapsule::new(py, udf, Some(name))
+        PyCapsule::new(py, udf, Some(CString::from(c"datafusion_scalar_udf")))
     }
 
     fn __repr__(&self) -> String {
