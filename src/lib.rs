@@ -12,7 +12,9 @@
 //! ```
 //!
 //! or, when building a session from parts, [`install`] on a `SessionStateBuilder`.
-//! The member crates are re-exported: [`udfs`], [`providers`], [`optimizer`].
+//! Both read the [`registry`], the one list of the bundle's extensions that the FFI
+//! plugin and the Python module export as well. The member crates are re-exported:
+//! [`udfs`], [`providers`], [`optimizer`].
 
 use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
@@ -22,26 +24,31 @@ pub use datafusion_cpg_optimizer as optimizer;
 pub use datafusion_cpg_providers as providers;
 pub use datafusion_cpg_udfs as udfs;
 
-/// Installs every function, provider and planner extension of the bundle into `ctx`.
-/// Calling it again is harmless: functions are replaced by name and planner extensions
-/// are added once.
+pub mod registry;
+
+/// Installs every extension of the [`registry`] into `ctx`. Calling it again is
+/// harmless: functions are replaced by name and planner extensions are added once.
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
-    {
-        let state = ctx.state_ref();
-        let mut state = state.write();
-        udfs::register(&mut *state)?;
+    let host = registry::Host::current();
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    for export in registry::exports() {
+        let extension = export.build(&host)?;
+        registry::install_into_state(&mut state, export.name(), extension)?;
     }
-    providers::register(ctx)?;
-    optimizer::register(ctx)?;
     Ok(())
 }
 
 /// The same as [`register_all`] for a session being built. Call it after
 /// `with_default_features()`, which would otherwise replace the function list.
-pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
-    let builder = udfs::install(builder);
-    let builder = providers::install(builder);
-    optimizer::install(builder)
+pub fn install(builder: SessionStateBuilder) -> Result<SessionStateBuilder> {
+    let host = registry::Host::current();
+    let mut builder = builder;
+    for export in registry::exports() {
+        let extension = export.build(&host)?;
+        builder = registry::install_into_builder(builder, export.name(), extension);
+    }
+    Ok(builder)
 }
 
 /// A `SessionContext` with DataFusion's defaults and the whole bundle installed.

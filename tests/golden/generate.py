@@ -43,7 +43,9 @@ REPO = HERE.parent.parent
 sys.path.insert(0, str(REPO / "ffi" / "python" / "python" / "datafusion_cpg"))
 
 import reference as ref  # noqa: E402 (the module is importable on its own)
-from reference import DurationNs, Float32, Int32, TimeNs, TimestampNs  # noqa: E402
+from reference import (  # noqa: E402
+    DurationNs, Float32, Int32, SparkDecimal, TimeNs, TimestampNs, UInt64, java_bigint_bytes,
+)
 
 OUT = HERE / "udf_vectors.json"
 
@@ -61,6 +63,15 @@ def encode_py(value: Any) -> Any:
         return value
     if isinstance(value, Int32):
         return {"int32": int(value)}
+    # UInt64 and SparkDecimal (xxhash64 only) have no tag of their own: they are written
+    # as what Spark hashes for them, a long (int) or BigInteger.toByteArray() bytes, which
+    # the reference hashes identically.
+    if isinstance(value, UInt64):
+        return {"bytes_hex": java_bigint_bytes(int(value)).hex()}
+    if isinstance(value, SparkDecimal):
+        if value.precision <= ref.SPARK_MAX_LONG_DIGITS:
+            return value.unscaled
+        return {"bytes_hex": java_bigint_bytes(value.unscaled).hex()}
     if isinstance(value, int):
         return value
     if isinstance(value, Float32):
@@ -428,6 +439,12 @@ add_error("stable_id/err_int_prefix", "stable_id", "SELECT stable_id(1, 'a') AS 
 # --------------------------------------------------------------------------------------
 # xxhash64 (Spark)
 # --------------------------------------------------------------------------------------
+#
+# Ground truth: Spark's InterpretedHashFunction.hash (expressions/hash.scala). Arrow types
+# Spark lacks hash as the Spark type Spark's Parquet reader gives them
+# (ParquetSchemaConverter): UInt8 -> ShortType, UInt16 -> IntegerType (4-byte int),
+# UInt32 -> LongType (8-byte long), UInt64 -> DecimalType(20, 0). Timestamps of every
+# unit hash as Spark's TimestampType: a long of microseconds (nanoseconds floored).
 
 xx("spark_hello", ["'hello'"], ["hello"], expected=-4367754540140381902, note="Spark anchor")
 xx("spark_ABC", ["'ABC'"], ["ABC"], expected=4105715581806190027, note="Spark docs anchor")
@@ -450,15 +467,39 @@ for t in ["Int8", "Int16", "Int32", "UInt8", "UInt16"]:
     xx(f"int_{t}_1", [f"arrow_cast(1, '{t}')"], [Int32(1)], note=f"{t} hashes as a 4-byte int")
 for t in ["Int8", "Int16", "Int32"]:
     xx(f"int_{t}_minus1", [f"arrow_cast(-1, '{t}')"], [Int32(-1)])
-xx("int_UInt16_max", ["arrow_cast(65535, 'UInt16')"], [Int32(65535)])
-xx("int_UInt32_1", ["arrow_cast(1, 'UInt32')"], [1], note="UInt32 hashes as an 8-byte long (Spark has no uint)")
+xx("int_UInt8_max", ["arrow_cast(255, 'UInt8')"], [Int32(255)],
+   note="Spark reads Parquet UINT_8 as ShortType: a 4-byte int")
+xx("int_UInt16_max", ["arrow_cast(65535, 'UInt16')"], [Int32(65535)],
+   note="Spark reads Parquet UINT_16 as IntegerType: a 4-byte int")
+xx("int_UInt32_1", ["arrow_cast(1, 'UInt32')"], [1],
+   note="Spark reads Parquet UINT_32 as LongType: an 8-byte long")
 xx("int_UInt32_max", ["arrow_cast(4294967295, 'UInt32')"], [4294967295])
 xx("int_Int64_1", ["arrow_cast(1, 'Int64')"], [1])
 xx("int_literal_1", ["1"], [1], note="integer literals are Int64")
 xx("int_Int64_min", ["arrow_cast(-9223372036854775808, 'Int64')"], [-(2**63)])
-xx("int_UInt64_1", ["arrow_cast(1, 'UInt64')"], [1])
-xx("int_UInt64_max", ["arrow_cast(18446744073709551615, 'UInt64')"], [2**64 - 1], note="its 8 bytes")
 xx("int_dict_int32", ["arrow_cast(arrow_cast(5, 'Int32'), 'Dictionary(Int32, Int32)')"], [Int32(5)])
+
+# UInt64: Spark reads Parquet UINT_64 as DecimalType(20, 0); precision 20 > 18, so the hash
+# is over BigInteger.toByteArray() of the value, below i64::MAX as well as above it.
+xx("int_UInt64_0", ["arrow_cast(0, 'UInt64')"], [UInt64(0)], expected=ref.xxhash64(b"\x00"),
+   note="UInt64 is Spark's Decimal(20,0): BigInteger bytes 00")
+xx("int_UInt64_1", ["arrow_cast(1, 'UInt64')"], [UInt64(1)], expected=ref.xxhash64(b"\x01"),
+   note="UInt64 is Spark's Decimal(20,0): BigInteger bytes 01, not the 8-byte long")
+xx("int_UInt64_i64max", ["arrow_cast(9223372036854775807, 'UInt64')"], [UInt64(2**63 - 1)],
+   expected=ref.xxhash64(bytes.fromhex("7fffffffffffffff")), note="below i64::MAX: bytes 7f ff .. ff")
+xx("int_UInt64_i64max_plus1", ["arrow_cast(9223372036854775808, 'UInt64')"], [UInt64(2**63)],
+   expected=ref.xxhash64(bytes.fromhex("008000000000000000")),
+   note="above i64::MAX: 9 bytes 00 80 00 .. 00")
+xx("int_UInt64_max", ["arrow_cast(18446744073709551615, 'UInt64')"], [UInt64(2**64 - 1)],
+   expected=ref.xxhash64(bytes.fromhex("00ffffffffffffffff")), note="u64::MAX: 9 bytes 00 ff .. ff")
+xx("uint64_literal_large", ["9223372036854775808"], [2**63],
+   expected=ref.xxhash64(UInt64(2**63)), note="the literal 9223372036854775808 is typed UInt64")
+xx("uint64_as_decimal_20_0", ["arrow_cast(arrow_cast(9223372036854775808, 'UInt64'), 'Decimal128(20,0)')"],
+   [SparkDecimal(2**63, 20)], expected=ref.xxhash64(UInt64(2**63)),
+   note="a UInt64 hashes like the Decimal(20,0) Spark reads it as")
+xx("uint64_list", ["make_array(arrow_cast(1, 'UInt64'), arrow_cast(18446744073709551615, 'UInt64'))"],
+   [[UInt64(1), UInt64(2**64 - 1)]])
+
 xx("bool_true", ["true"], [True], note="booleans hash as a 4-byte int 1/0")
 xx("bool_false", ["false"], [False])
 xx("float64_1_5", ["1.5"], [1.5])
@@ -481,37 +522,105 @@ xx("date32", ["DATE '2024-01-02'"], [dt.date(2024, 1, 2)], note="DateType: i32 d
 xx("date32_before_epoch", ["DATE '1969-12-31'"], [dt.date(1969, 12, 31)])
 xx("date64", ["arrow_cast(DATE '2024-01-02', 'Date64')"], [dt.date(2024, 1, 2)])
 xx("date64_minus_1ms", ["arrow_cast(-1, 'Date64')"], [dt.date(1969, 12, 31)])
-xx("ts_us", [ts("Microsecond", I * 10**6)], [dt.datetime(2024, 1, 2, 3, 4, 5)],
-   note="TimestampType: i64 microseconds")
+
+# Timestamps: Spark's TimestampType is a long of microseconds since the epoch, so one
+# instant hashes the same in every Arrow unit and time zone, and equals Spark's long.
+SPARK_TS = ref.xxhash64(I * 10**6)  # Spark: xxhash64(TIMESTAMP '2024-01-02 03:04:05 UTC')
+TS_NOTE = "TimestampType: i64 microseconds, whatever the Arrow unit"
+xx("ts_s", [ts("Second", I)], [dt.datetime(2024, 1, 2, 3, 4, 5)], expected=SPARK_TS, note=TS_NOTE)
+xx("ts_ms", [ts("Millisecond", I * 1000)], [dt.datetime(2024, 1, 2, 3, 4, 5)], expected=SPARK_TS, note=TS_NOTE)
+xx("ts_us", [ts("Microsecond", I * 10**6)], [dt.datetime(2024, 1, 2, 3, 4, 5)], expected=SPARK_TS, note=TS_NOTE)
+xx("ts_ns", [ts("Nanosecond", I * 10**9)], [TimestampNs(I * 10**9)], expected=SPARK_TS, note=TS_NOTE)
+xx("ts_micros_as_long", [f"arrow_cast({I * 10**6}, 'Int64')"], [I * 10**6], expected=SPARK_TS,
+   note="the long Spark hashes for the timestamp")
+xx("ts_s_tz", [ts("Second", I, "+02:00")],
+   [dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))], expected=SPARK_TS,
+   note="the instant is hashed; the zone plays no part")
+xx("ts_ms_new_york", [ts("Millisecond", I * 1000, "America/New_York")],
+   [dt.datetime(2024, 1, 1, 22, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5)))], expected=SPARK_TS)
 xx("ts_us_tz", [ts("Microsecond", I * 10**6, "+02:00")],
-   [dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))])
-xx("ts_s_raw", [ts("Second", I)], [I],
-   note="non-microsecond timestamps hash their stored i64 (here seconds), per the Rust docs")
-xx("ts_ns_raw", ["TIMESTAMP '2024-01-02 03:04:05.123456789'"], [I * 10**9 + 123456789],
-   note="Timestamp(ns) hashes its stored i64 nanoseconds, per the Rust docs")
-xx("dec128_p5", ["arrow_cast('1.50', 'Decimal128(5,2)')"], [150],
-   note="precision <= 18: the unscaled value as an 8-byte long")
-xx("dec128_p18_neg", ["arrow_cast('-1.50', 'Decimal128(18,2)')"], [-150])
-xx("dec32_p5", ["arrow_cast('1.50', 'Decimal32(5,2)')"], [150])
-xx("dec64_p10", ["arrow_cast('1.50', 'Decimal64(10,2)')"], [150])
+   [dt.datetime(2024, 1, 2, 5, 4, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))], expected=SPARK_TS)
+xx("ts_ns_utc", [ts("Nanosecond", I * 10**9, "UTC")], [TimestampNs(I * 10**9)], expected=SPARK_TS)
+xx("ts_ms_fraction", [ts("Millisecond", I * 1000 + 123)], [dt.datetime(2024, 1, 2, 3, 4, 5, 123000)],
+   expected=ref.xxhash64(I * 10**6 + 123000))
+xx("ts_ns_literal", ["TIMESTAMP '2024-01-02 03:04:05.123456789'"], [TimestampNs(I * 10**9 + 123456789)],
+   expected=ref.xxhash64(I * 10**6 + 123456),
+   note="Timestamp(ns) 03:04:05.123456789 floors to 123456 µs, as Spark's instantToMicros")
+xx("ts_us_literal", ["TIMESTAMP '2024-01-02 03:04:05.123456'"], [dt.datetime(2024, 1, 2, 3, 4, 5, 123456)],
+   expected=ref.xxhash64(I * 10**6 + 123456))
+xx("ts_ns_minus1", [ts("Nanosecond", -1)], [TimestampNs(-1)], expected=ref.xxhash64(-1),
+   note="-1 ns floors to -1 µs (1969-12-31T23:59:59.999999), not to 0")
+xx("ts_ns_minus1500", [ts("Nanosecond", -1500)], [TimestampNs(-1500)], expected=ref.xxhash64(-2))
+xx("ts_s_minus1", [ts("Second", -1)], [dt.datetime(1969, 12, 31, 23, 59, 59)], expected=ref.xxhash64(-(10**6)))
+xx("ts_s_max_micros", [ts("Second", (2**63 - 1) // 10**6)], [TimestampNs((2**63 - 1) // 10**6 * 10**9)],
+   expected=ref.xxhash64((2**63 - 1) // 10**6 * 10**6), note="the last second whose microseconds fit in i64")
+xx("ts_ns_i64max", [ts("Nanosecond", 2**63 - 1)], [TimestampNs(2**63 - 1)],
+   expected=ref.xxhash64((2**63 - 1) // 1000))
+xx("ts_ns_i64min", [ts("Nanosecond", -(2**63))], [TimestampNs(-(2**63))],
+   expected=ref.xxhash64(-(2**63) // 1000), note="floor division of i64::MIN ns")
+xx("ts_list_s", [f"make_array({ts('Second', I)}, {ts('Second', I + 1)})"],
+   [[dt.datetime(2024, 1, 2, 3, 4, 5), dt.datetime(2024, 1, 2, 3, 4, 6)]],
+   expected=ref.xxhash64(I * 10**6, (I + 1) * 10**6), note="timestamps inside lists are microseconds too")
+add("xxhash64/ts_column_s", "xxhash64",
+    f"SELECT xxhash64(t) AS v FROM (VALUES ({ts('Second', I)})) AS s(t)",
+    ref.xxhash64(dt.datetime(2024, 1, 2, 3, 4, 5)), python_args=[encode_py(dt.datetime(2024, 1, 2, 3, 4, 5))])
+assert ref.xxhash64(dt.datetime(2024, 1, 2, 3, 4, 5)) == SPARK_TS
+add_error("xxhash64/err_ts_s_overflow", "xxhash64", f"SELECT xxhash64({ts('Second', 2**63 - 1)}) AS v",
+          "overflows")
+add_error("xxhash64/err_ts_ms_overflow", "xxhash64", f"SELECT xxhash64({ts('Millisecond', 2**63 - 1)}) AS v",
+          "overflows")
+
+# Decimals: precision <= 18 the unscaled long, 19..38 BigInteger.toByteArray() of the
+# unscaled value; Decimal256 follows the same rule up to Spark's maximum precision 38.
 
 
-def java_bigint_bytes(n: int) -> bytes:
-    """Java BigInteger.toByteArray(): minimal big-endian two's complement."""
-    length = (n + (n < 0)).bit_length() // 8 + 1
-    return n.to_bytes(length, "big", signed=True)
+def sd(text: str, precision: int, scale: int) -> SparkDecimal:
+    return SparkDecimal.of(Decimal(text), precision, scale)
 
 
 assert java_bigint_bytes(0) == b"\x00" and java_bigint_bytes(128) == b"\x00\x80"
 assert java_bigint_bytes(-1) == b"\xff" and java_bigint_bytes(-128) == b"\x80" and java_bigint_bytes(-129) == b"\xff\x7f"
-xx("dec128_p20", ["arrow_cast('1.50', 'Decimal128(20,2)')"], [java_bigint_bytes(150)],
+assert java_bigint_bytes(2**63) == bytes.fromhex("008000000000000000")
+xx("dec128_p5", ["arrow_cast('1.50', 'Decimal128(5,2)')"], [sd("1.50", 5, 2)], expected=ref.xxhash64(150),
+   note="precision <= 18: the unscaled value as an 8-byte long")
+xx("dec128_p18_neg", ["arrow_cast('-1.50', 'Decimal128(18,2)')"], [sd("-1.50", 18, 2)], expected=ref.xxhash64(-150))
+xx("dec32_p5", ["arrow_cast('1.50', 'Decimal32(5,2)')"], [sd("1.50", 5, 2)], expected=ref.xxhash64(150))
+xx("dec64_p10", ["arrow_cast('1.50', 'Decimal64(10,2)')"], [sd("1.50", 10, 2)], expected=ref.xxhash64(150))
+xx("dec128_p20", ["arrow_cast('1.50', 'Decimal128(20,2)')"], [sd("1.50", 20, 2)],
+   expected=ref.xxhash64(bytes.fromhex("0096")),
    note="precision > 18: BigInteger.toByteArray() of the unscaled value (00 96)")
-xx("dec128_p38_neg", ["arrow_cast('-1.28', 'Decimal128(38,2)')"], [java_bigint_bytes(-128)],
-   note="precision > 18: unscaled -128 -> 80")
-xx("dec128_p38_zero", ["arrow_cast('0', 'Decimal128(38,0)')"], [java_bigint_bytes(0)])
+xx("dec128_p38_neg", ["arrow_cast('-1.28', 'Decimal128(38,2)')"], [sd("-1.28", 38, 2)],
+   expected=ref.xxhash64(b"\x80"), note="precision > 18: unscaled -128 -> 80")
+xx("dec128_p38_zero", ["arrow_cast('0', 'Decimal128(38,0)')"], [sd("0", 38, 0)], expected=ref.xxhash64(b"\x00"))
 xx("dec128_p38_big", ["arrow_cast('12345678901234567890123456789012345678', 'Decimal128(38,0)')"],
-   [java_bigint_bytes(12345678901234567890123456789012345678)])
-xx("list_int64", ["make_array(1, 2, 3)"], [[1, 2, 3]], note="list elements in order")
+   [sd("12345678901234567890123456789012345678", 38, 0)])
+xx("dec256_p10", ["arrow_cast('1.50', 'Decimal256(10,2)')"], [sd("1.50", 10, 2)], expected=ref.xxhash64(150),
+   note="Decimal256 of precision <= 18 hashes like Spark's Decimal(10,2): the unscaled long")
+xx("dec256_p18", ["arrow_cast('-999999999999999999', 'Decimal256(18,0)')"], [sd("-999999999999999999", 18, 0)],
+   expected=ref.xxhash64(-999999999999999999), note="the widest decimal hashed as a long")
+xx("dec256_p19", ["arrow_cast('1', 'Decimal256(19,0)')"], [sd("1", 19, 0)], expected=ref.xxhash64(b"\x01"),
+   note="the narrowest decimal hashed as BigInteger bytes")
+xx("dec256_p20", ["arrow_cast('1.50', 'Decimal256(20,2)')"], [sd("1.50", 20, 2)],
+   expected=ref.xxhash64(bytes.fromhex("0096")))
+xx("dec256_p38_neg", ["arrow_cast('-1.28', 'Decimal256(38,2)')"], [sd("-1.28", 38, 2)],
+   expected=ref.xxhash64(b"\x80"), note="Decimal256(38,2) hashes like Decimal128(38,2)")
+xx("dec256_p38_max", ["arrow_cast('" + "9" * 38 + "', 'Decimal256(38,0)')"], [sd("9" * 38, 38, 0)],
+   expected=ref.xxhash64(java_bigint_bytes(10**38 - 1)))
+xx("dec256_p38_min", ["arrow_cast('-" + "9" * 38 + "', 'Decimal256(38,0)')"], [sd("-" + "9" * 38, 38, 0)],
+   expected=ref.xxhash64(java_bigint_bytes(-(10**38) + 1)))
+xx("dec256_p38_big", ["arrow_cast('12345678901234567890123456789012345678', 'Decimal256(38,0)')"],
+   [sd("12345678901234567890123456789012345678", 38, 0)],
+   expected=ref.xxhash64(sd("12345678901234567890123456789012345678", 38, 0)))
+xx("dec256_in_list", ["make_array(arrow_cast('1.50', 'Decimal256(20,2)'), arrow_cast('-1.28', 'Decimal256(20,2)'))"],
+   [[sd("1.50", 20, 2), sd("-1.28", 20, 2)]])
+add_error("xxhash64/err_dec256_p39", "xxhash64", "SELECT xxhash64(arrow_cast('1.50', 'Decimal256(39,2)')) AS v",
+          "Decimal256(39, 2)")
+add_error("xxhash64/err_dec256_p76_in_list", "xxhash64",
+          "SELECT xxhash64(make_array(arrow_cast('1', 'Decimal256(76,0)'))) AS v", "Decimal256(76, 0)")
+
+# Nested values: list elements and struct fields folded in order, NULLs skipped at every
+# level (a NULL list or struct leaves the running hash unchanged).
+xx("list_int64", ["make_array(1, 2, 3)"], [[1, 2, 3]], expected=ref.xxhash64(1, 2, 3), note="list elements in order")
 xx("list_int32", ["make_array(arrow_cast(1, 'Int32'), arrow_cast(2, 'Int32'))"], [[Int32(1), Int32(2)]])
 xx("list_with_null", ["make_array(1, NULL, 3)"], [[1, None, 3]], expected=ref.xxhash64([1, 3]),
    note="NULL elements leave the running hash unchanged")
@@ -520,16 +629,49 @@ xx("list_empty", ["make_array()"], [[]], expected=42)
 xx("list_null", ["arrow_cast(NULL, 'List(Int64)')"], [None], expected=42)
 xx("list_nested", ["make_array(make_array(1, 2), make_array(3))"], [[[1, 2], [3]]],
    expected=ref.xxhash64(1, 2, 3))
+xx("list_nested_with_null_list", ["make_array(make_array(1, 2), NULL, make_array(3))"], [[[1, 2], None, [3]]],
+   expected=ref.xxhash64(1, 2, 3), note="a NULL inner list is skipped")
 xx("list_large", ["arrow_cast(make_array(1, 2), 'LargeList(Int64)')"], [[1, 2]])
+xx("list_large_strings_with_null", ["arrow_cast(make_array('a', NULL, 'bc'), 'LargeList(Utf8)')"],
+   [["a", None, "bc"]], expected=ref.xxhash64("a", "bc"))
 xx("list_fixed", ["arrow_cast(make_array(1, 2), 'FixedSizeList(2, Int64)')"], [[1, 2]])
-xx("struct", ["named_struct('a', 1, 'b', 'x')"], [(1, "x")], note="struct fields in order")
-xx("struct_with_null", ["named_struct('a', arrow_cast(NULL, 'Int64'), 'b', 'x')"], [(None, "x")])
+xx("list_fixed_of_lists", ["arrow_cast(make_array(make_array(1, 2), make_array(3, 4)), 'FixedSizeList(2, List(Int64))')"],
+   [[[1, 2], [3, 4]]], expected=ref.xxhash64(1, 2, 3, 4))
+xx("list_dict", ["make_array(arrow_cast('a', 'Dictionary(Int32, Utf8)'), arrow_cast('b', 'Dictionary(Int32, Utf8)'))"],
+   [["a", "b"]], expected=ref.xxhash64("a", "b"), note="dictionary elements hash as their values")
+xx("struct", ["named_struct('a', 1, 'b', 'x')"], [(1, "x")], expected=ref.xxhash64(1, "x"),
+   note="struct fields in order")
+xx("struct_with_null", ["named_struct('a', arrow_cast(NULL, 'Int64'), 'b', 'x')"], [(None, "x")],
+   expected=ref.xxhash64("x"))
+xx("struct_null", ["CASE WHEN false THEN named_struct('a', 1) END"], [None], expected=42,
+   note="a NULL struct leaves the seed")
+xx("struct_with_list", ["named_struct('a', make_array(1, 2), 'b', 'x')"], [([1, 2], "x")],
+   expected=ref.xxhash64(1, 2, "x"))
+xx("struct_with_null_struct", ["named_struct('s', CASE WHEN false THEN named_struct('a', 1) END, 'b', 'x')"],
+   [(None, "x")], expected=ref.xxhash64("x"), note="a NULL nested struct is skipped")
+xx("list_of_structs", ["make_array(named_struct('a', 1, 'b', 'x'), named_struct('a', 2, 'b', 'y'))"],
+   [[(1, "x"), (2, "y")]], expected=ref.xxhash64(1, "x", 2, "y"))
+xx("list_of_structs_with_null", ["make_array(named_struct('a', 1), NULL, named_struct('a', 3))"],
+   [[(1,), None, (3,)]], expected=ref.xxhash64(1, 3), note="a NULL struct element is skipped")
+xx("struct_mixed_types",
+   ["named_struct('d', arrow_cast('-1.28', 'Decimal256(38,2)'), 't', "
+    + ts("Millisecond", I * 1000 + 123, "+02:00")
+    + ", 'u', arrow_cast(18446744073709551615, 'UInt64'), 'i', arrow_cast(7, 'UInt8'))"],
+   [(sd("-1.28", 38, 2), TimestampNs(I * 10**9 + 123 * 10**6), UInt64(2**64 - 1), Int32(7))],
+   note="each field hashed as its own Spark type")
 xx("mixed_columns", ["'x.py'", "arrow_cast(3, 'Int32')", "7", "true", "NULL", "2.5"],
    ["x.py", Int32(3), 7, True, None, 2.5])
 add("xxhash64/column_mixed", "xxhash64",
     "SELECT xxhash64(x, y, z) AS v FROM (VALUES ('x.py', 3, CAST(NULL AS BIGINT))) AS t(x, y, z)",
     ref.xxhash64("x.py", 3, None), python_args=["x.py", 3, None])
+add("xxhash64/column_list", "xxhash64",
+    "SELECT xxhash64(l) AS v FROM (VALUES (make_array(1, NULL, 3))) AS t(l)",
+    ref.xxhash64([1, None, 3]), python_args=[encode_py([1, None, 3])])
+add("xxhash64/column_struct", "xxhash64",
+    "SELECT xxhash64(s) AS v FROM (VALUES (named_struct('a', 1, 'b', make_array('x', NULL)))) AS t(s)",
+    ref.xxhash64((1, ["x", None])), python_args=[encode_py((1, ["x", None]))])
 add_error("xxhash64/err_duration", "xxhash64", "SELECT xxhash64(arrow_cast(5, 'Duration(Second)')) AS v", "Duration")
+add_error("xxhash64/err_map", "xxhash64", "SELECT xxhash64(map(['a'], [1])) AS v", "maps are refused")
 add_error("xxhash64/err_no_args", "xxhash64", "SELECT xxhash64() AS v", "xxhash64")
 
 # --------------------------------------------------------------------------------------

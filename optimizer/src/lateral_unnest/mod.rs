@@ -96,6 +96,9 @@ pub use rule::LateralUnnestRule;
 /// Name of [`LateralUnnestRule`] in the session's analyzer.
 pub const RULE_NAME: &str = "cpg_lateral_unnest";
 
+/// The name the bundle's export registry gives [`LateralUnnestPlanner`].
+pub const PLANNER_NAME: &str = "cpg_lateral_unnest_planner";
+
 /// Qualifier of the output columns of an `UNNEST` without alias.
 pub const DEFAULT_QUALIFIER: &str = "unnest";
 

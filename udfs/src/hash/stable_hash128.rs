@@ -5,7 +5,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::StringArray;
 use datafusion::arrow::buffer::{Buffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::{Result, ScalarValue};
+use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDFImpl, Signature,
     Volatility,
@@ -14,6 +14,11 @@ use datafusion_macros::user_doc;
 use xxhash_rust::xxh3::xxh3_128;
 
 use super::{check_key_types, for_each_key, output_rows, prepare, push_hex128};
+
+/// Hex digits per row of the result.
+const HEX_DIGITS: usize = 32;
+/// A Utf8 array addresses its values with i32 offsets.
+const MAX_UTF8_VALUES_LEN: usize = i32::MAX as usize;
 
 #[user_doc(
     doc_section(label = "Hashing Functions"),
@@ -65,13 +70,16 @@ impl ScalarUDFImpl for StableHash128 {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let (rows, scalar) = output_rows(&args.args, args.number_rows);
+        // Checked before any hashing or allocation: past the limit the i32 offsets of
+        // the Utf8 result would overflow, which Arrow's offset builders turn into a panic.
+        let values_len = hex_values_len(rows)?;
         let parts = prepare(&args.args)?;
         // Fixed-width output: write the hex digits straight into one values buffer.
-        let mut values = Vec::with_capacity(rows * 32);
+        let mut values = Vec::with_capacity(values_len);
         for_each_key(&parts, rows, |_, key| {
             push_hex128(xxh3_128(key), &mut values);
         });
-        let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(32, rows));
+        let offsets = OffsetBuffer::from_repeated_length(HEX_DIGITS, rows);
         let array = StringArray::try_new(offsets, Buffer::from_vec(values), None)?;
         if scalar {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
@@ -84,5 +92,37 @@ impl ScalarUDFImpl for StableHash128 {
 
     fn documentation(&self) -> Option<&Documentation> {
         self.doc()
+    }
+}
+
+/// The length of the values buffer of `rows` results, or an error if it exceeds what a
+/// Utf8 array's i32 offsets can address (more than 67,108,863 rows).
+fn hex_values_len(rows: usize) -> Result<usize> {
+    match rows.checked_mul(HEX_DIGITS) {
+        Some(len) if len <= MAX_UTF8_VALUES_LEN => Ok(len),
+        _ => exec_err!(
+            "stable_hash128: a batch of {rows} rows needs {HEX_DIGITS} hex digits per row, \
+             more than the {MAX_UTF8_VALUES_LEN} bytes a Utf8 array can hold; accepted: at \
+             most {} rows per batch (lower datafusion.execution.batch_size)",
+            MAX_UTF8_VALUES_LEN / HEX_DIGITS
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_len_stays_within_i32_offsets() {
+        assert_eq!(hex_values_len(0).ok(), Some(0));
+        assert_eq!(hex_values_len(8192).ok(), Some(262_144));
+        assert_eq!(hex_values_len(67_108_863).ok(), Some(2_147_483_616));
+        for rows in [67_108_864, usize::MAX / HEX_DIGITS + 1, usize::MAX] {
+            let message = hex_values_len(rows).unwrap_err().to_string();
+            assert!(message.contains("stable_hash128"), "{message}");
+            assert!(message.contains(&rows.to_string()), "{message}");
+            assert!(message.contains("at most 67108863 rows"), "{message}");
+        }
     }
 }

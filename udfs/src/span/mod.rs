@@ -1,18 +1,27 @@
 //! Functions on half-open byte spans `[start, end)`: `span_len`, `span_overlaps`,
-//! `span_contains`. Arguments are any integer type (coerced to Int64); a NULL argument
-//! gives NULL; a span whose end is before its start is an execution error naming the row.
+//! `span_contains`.
+//!
+//! This module owns what the three share: their signature (any integer argument,
+//! coerced to Int64), reading the arguments, the validity rule for a span and its error
+//! message. A valid span has `0 <= start <= end`. The functions are strict: a NULL
+//! argument gives NULL, before any validation. An invalid span is an execution error
+//! naming the function, the row of the batch, the argument as the query wrote it, its
+//! value and the rule.
 
 pub mod span_contains;
 pub mod span_len;
 pub mod span_overlaps;
 
 use datafusion::arrow::array::{Array, AsArray, Int64Array};
-use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::arrow::datatypes::{DataType, FieldRef, Int64Type};
 use datafusion::common::types::{NativeType, logical_int64};
-use datafusion::common::{Result, exec_err};
+use datafusion::common::{DataFusionError, Result, ScalarValue, exec_datafusion_err, exec_err};
 use datafusion::logical_expr::{
-    Coercion, ColumnarValue, Signature, TypeSignatureClass, Volatility,
+    Coercion, ColumnarValue, ScalarFunctionArgs, Signature, TypeSignatureClass, Volatility,
 };
+
+/// The rule quoted by every invalid-span error.
+const SPAN_RULE: &str = "spans are half-open [start, end) with 0 <= start <= end";
 
 /// `n` integer arguments, each coerced to Int64.
 pub(crate) fn span_signature(n: usize) -> Signature {
@@ -24,53 +33,305 @@ pub(crate) fn span_signature(n: usize) -> Signature {
     Signature::coercible(vec![int64; n], Volatility::Immutable)
 }
 
-/// Evaluates `f` on every row whose `N` arguments are all non-NULL, after checking that
-/// each consecutive (start, end) pair is a valid span. Returns the per-row results and
-/// whether every argument was a scalar.
-pub(crate) fn eval_spans<const N: usize, T>(
-    function: &str,
-    args: &[ColumnarValue],
-    number_rows: usize,
-    f: impl Fn([i64; N]) -> T,
-) -> Result<(Vec<Option<T>>, bool)> {
-    if args.len() != N {
-        return exec_err!("{function} expects {N} arguments, got {}", args.len());
-    }
-    let all_scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-    let rows = if all_scalar { 1 } else { number_rows };
-    let arrays = args
-        .iter()
-        .map(|a| int64_array(function, a, rows))
-        .collect::<Result<Vec<_>>>()?;
-    let mut out = Vec::with_capacity(rows);
-    for row in 0..rows {
-        if arrays.iter().any(|a| a.is_null(row)) {
-            out.push(None);
-            continue;
-        }
-        let mut values = [0i64; N];
-        for (value, array) in values.iter_mut().zip(&arrays) {
-            *value = array.value(row);
-        }
-        for pair in values.chunks_exact(2) {
-            if pair[1] < pair[0] {
-                return exec_err!(
-                    "{function}: invalid span [{}, {}) at row {row}: end is before start; spans are half-open [start, end) with start <= end",
-                    pair[0],
-                    pair[1]
-                );
-            }
-        }
-        out.push(Some(f(values)));
-    }
-    Ok((out, all_scalar))
+/// Per-row results of a span function: one value when every argument was a scalar,
+/// else one per row of the batch.
+pub(crate) enum SpanValues<T> {
+    Scalar(Option<T>),
+    Array(Vec<Option<T>>),
 }
 
-fn int64_array(function: &str, value: &ColumnarValue, rows: usize) -> Result<Int64Array> {
-    let array = value.to_array(rows)?;
-    match array.data_type() {
-        DataType::Int64 => Ok(array.as_primitive::<Int64Type>().clone()),
-        DataType::Null => Ok(Int64Array::new_null(rows)),
-        other => exec_err!("{function}: expected Int64 arguments after coercion, got {other}"),
+/// Evaluates `f` on every row whose `N` arguments are all non-NULL, after checking that
+/// each consecutive (start, end) pair is a valid span. `params` are the parameter names,
+/// used with the argument fields of `args` in error messages.
+pub(crate) fn eval_spans<const N: usize, T>(
+    function: &str,
+    params: [&str; N],
+    args: &ScalarFunctionArgs,
+    f: impl Fn([i64; N]) -> Result<T>,
+) -> Result<SpanValues<T>> {
+    if args.args.len() != N {
+        return exec_err!(
+            "{function} expects {N} arguments ({}), got {}",
+            params.join(", "),
+            args.args.len()
+        );
+    }
+    let all_scalar = args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let rows = if all_scalar { 1 } else { args.number_rows };
+    let mut ints: [IntArg<'_>; N] = [IntArg::Scalar(None); N];
+    for (position, (slot, value)) in ints.iter_mut().zip(&args.args).enumerate() {
+        let param = params.get(position).copied().unwrap_or("?");
+        *slot = int_arg(function, param, value, rows)?;
+    }
+    let mut out = Vec::with_capacity(rows);
+    'rows: for row in 0..rows {
+        let mut values = [0i64; N];
+        for (value, int) in values.iter_mut().zip(&ints) {
+            match int.get(row) {
+                Some(v) => *value = v,
+                None => {
+                    out.push(None);
+                    continue 'rows;
+                }
+            }
+        }
+        for (pair, first) in values.chunks_exact(2).zip((0..N).step_by(2)) {
+            if let &[start, end] = pair
+                && let Some(fault) = span_fault(start, end)
+            {
+                return Err(span_error(
+                    function, row, args, params, first, fault, start, end,
+                ));
+            }
+        }
+        out.push(Some(f(values)?));
+    }
+    if all_scalar {
+        Ok(SpanValues::Scalar(out.into_iter().next().flatten()))
+    } else {
+        Ok(SpanValues::Array(out))
+    }
+}
+
+/// One Int64 argument. A scalar is read as is rather than repeated into an array of the
+/// batch size, which would allocate for nothing.
+#[derive(Clone, Copy)]
+enum IntArg<'a> {
+    Scalar(Option<i64>),
+    Array(&'a Int64Array),
+}
+
+impl IntArg<'_> {
+    #[inline]
+    fn get(&self, row: usize) -> Option<i64> {
+        match self {
+            Self::Scalar(v) => *v,
+            // `int_arg` checked the length against the rows read; the bound is tested
+            // anyway so that a wrong row gives NULL rather than a panic.
+            Self::Array(a) => (row < a.len() && a.is_valid(row)).then(|| a.value(row)),
+        }
+    }
+}
+
+fn int_arg<'a>(
+    function: &str,
+    param: &str,
+    value: &'a ColumnarValue,
+    rows: usize,
+) -> Result<IntArg<'a>> {
+    match value {
+        ColumnarValue::Scalar(ScalarValue::Int64(v)) => Ok(IntArg::Scalar(*v)),
+        ColumnarValue::Scalar(ScalarValue::Null) => Ok(IntArg::Scalar(None)),
+        ColumnarValue::Scalar(other) => exec_err!(
+            "{function}: argument {param} has type {} after coercion; accepted: Int64",
+            other.data_type()
+        ),
+        ColumnarValue::Array(array) => {
+            if array.len() != rows {
+                return exec_err!(
+                    "{function}: argument {param} has {} rows; accepted: {rows} (the batch size)",
+                    array.len()
+                );
+            }
+            match array.as_primitive_opt::<Int64Type>() {
+                Some(ints) => Ok(IntArg::Array(ints)),
+                None if array.data_type() == &DataType::Null => Ok(IntArg::Scalar(None)),
+                None => exec_err!(
+                    "{function}: argument {param} has type {} after coercion; accepted: Int64",
+                    array.data_type()
+                ),
+            }
+        }
+    }
+}
+
+/// Why a (start, end) pair is not a valid span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpanFault {
+    NegativeStart,
+    NegativeEnd,
+    EndBeforeStart,
+}
+
+/// The first rule `[start, end)` breaks, if any; a negative start is reported before a
+/// negative end, and both before the order.
+#[inline]
+pub(crate) fn span_fault(start: i64, end: i64) -> Option<SpanFault> {
+    if start < 0 {
+        Some(SpanFault::NegativeStart)
+    } else if end < 0 {
+        Some(SpanFault::NegativeEnd)
+    } else if end < start {
+        Some(SpanFault::EndBeforeStart)
+    } else {
+        None
+    }
+}
+
+/// The error for an invalid span whose start is argument `first` (0-based) and whose
+/// end is the next one. Only built on the error path, so it may allocate.
+#[allow(clippy::too_many_arguments)]
+fn span_error<const N: usize>(
+    function: &str,
+    row: usize,
+    args: &ScalarFunctionArgs,
+    params: [&str; N],
+    first: usize,
+    fault: SpanFault,
+    start: i64,
+    end: i64,
+) -> DataFusionError {
+    let start_arg = describe_arg(args, params, first);
+    let end_arg = describe_arg(args, params, first + 1);
+    let problem = match fault {
+        SpanFault::NegativeStart => format!("{start_arg} = {start} is negative"),
+        SpanFault::NegativeEnd => format!("{end_arg} = {end} is negative"),
+        SpanFault::EndBeforeStart => {
+            format!("{end_arg} = {end} is before {start_arg} = {start}")
+        }
+    };
+    exec_datafusion_err!(
+        "{function}: invalid span at row {row} of the batch: {problem}; {SPAN_RULE}"
+    )
+}
+
+/// `param (expression)`, e.g. `start (bstart)`, or just `param` when the expression adds
+/// nothing.
+fn describe_arg<const N: usize>(
+    args: &ScalarFunctionArgs,
+    params: [&str; N],
+    position: usize,
+) -> String {
+    let param = params.get(position).copied().unwrap_or("?");
+    match arg_label(
+        args.arg_fields.get(position),
+        args.args.get(position),
+        param,
+    ) {
+        Some(label) => format!("{param} ({label})"),
+        None => param.to_string(),
+    }
+}
+
+/// The argument's field name, which DataFusion sets to the column name for a column and
+/// to the expression's text for a computed argument. A literal's field is named "lit",
+/// which says less than the value printed next to it, so it is left out, as is a name
+/// equal to the parameter's.
+fn arg_label<'a>(
+    field: Option<&'a FieldRef>,
+    value: Option<&ColumnarValue>,
+    param: &str,
+) -> Option<&'a str> {
+    let name = field?.name().as_str();
+    let literal = matches!(value, Some(ColumnarValue::Scalar(_))) && name == "lit";
+    (!name.is_empty() && !literal && name != param).then_some(name)
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Calling a span function the way DataFusion's executor does.
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, Int64Array};
+    use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+    use datafusion::common::{Result, ScalarValue};
+    use datafusion::config::ConfigOptions;
+    use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
+
+    /// A column argument named `name`.
+    pub(crate) fn column(name: &str, values: Vec<Option<i64>>) -> (ColumnarValue, FieldRef) {
+        let array: ArrayRef = Arc::new(Int64Array::from(values));
+        (
+            ColumnarValue::Array(array),
+            Arc::new(Field::new(name, DataType::Int64, true)),
+        )
+    }
+
+    /// A literal argument, with the field name DataFusion gives literals.
+    pub(crate) fn literal(value: Option<i64>) -> (ColumnarValue, FieldRef) {
+        (
+            ColumnarValue::Scalar(ScalarValue::Int64(value)),
+            Arc::new(Field::new("lit", DataType::Int64, value.is_none())),
+        )
+    }
+
+    pub(crate) fn call(
+        udf: &dyn ScalarUDFImpl,
+        args: Vec<(ColumnarValue, FieldRef)>,
+        number_rows: usize,
+    ) -> Result<ColumnarValue> {
+        let (args, arg_fields): (Vec<_>, Vec<_>) = args.into_iter().unzip();
+        let types = arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect::<Vec<_>>();
+        let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
+        udf.invoke_with_args(ScalarFunctionArgs {
+            args,
+            arg_fields,
+            number_rows,
+            return_field,
+            config_options: Arc::new(ConfigOptions::default()),
+        })
+    }
+
+    /// The message of an execution error, without DataFusion's prefix or backtrace.
+    pub(crate) fn error_text(result: Result<ColumnarValue>) -> String {
+        match result {
+            Ok(value) => panic!("expected an error, got {value:?}"),
+            Err(e) => e
+                .strip_backtrace()
+                .strip_prefix("Execution error: ")
+                .map(str::to_string)
+                .unwrap_or_else(|| panic!("not an execution error: {e}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_fault_rules() {
+        assert_eq!(span_fault(0, 0), None);
+        assert_eq!(span_fault(0, i64::MAX), None);
+        assert_eq!(span_fault(i64::MAX, i64::MAX), None);
+        assert_eq!(span_fault(-1, 5), Some(SpanFault::NegativeStart));
+        assert_eq!(span_fault(-1, -5), Some(SpanFault::NegativeStart));
+        assert_eq!(
+            span_fault(i64::MIN, i64::MAX),
+            Some(SpanFault::NegativeStart)
+        );
+        assert_eq!(span_fault(0, -1), Some(SpanFault::NegativeEnd));
+        assert_eq!(span_fault(10, 5), Some(SpanFault::EndBeforeStart));
+        assert_eq!(span_fault(i64::MAX, 0), Some(SpanFault::EndBeforeStart));
+    }
+
+    #[test]
+    fn arg_label_leaves_out_what_adds_nothing() {
+        let (column, column_field) = test_support::column("t.bstart", vec![Some(1)]);
+        let (literal, literal_field) = test_support::literal(Some(1));
+        assert_eq!(
+            arg_label(Some(&column_field), Some(&column), "start"),
+            Some("t.bstart")
+        );
+        assert_eq!(
+            arg_label(Some(&literal_field), Some(&literal), "start"),
+            None
+        );
+        assert_eq!(arg_label(None, Some(&column), "start"), None);
+        let (same, same_field) = test_support::column("start", vec![Some(1)]);
+        assert_eq!(arg_label(Some(&same_field), Some(&same), "start"), None);
+        // A column that happens to be named "lit" keeps its name.
+        let (lit_column, lit_column_field) = test_support::column("lit", vec![Some(1)]);
+        assert_eq!(
+            arg_label(Some(&lit_column_field), Some(&lit_column), "start"),
+            Some("lit")
+        );
     }
 }

@@ -1,13 +1,24 @@
-//! Text and qualified-name normalization: `utf8_normalize` and `qname_normalize`, both
-//! built on [`normalize_text`].
+//! Text and qualified-name normalization: `utf8_normalize` and `qname_normalize`.
+//!
+//! This module owns what the two share: the normalization pipeline ([`normalize_text`]:
+//! Unicode normalization, full Unicode case folding, whitespace), checking and reading
+//! their arguments (every string type, read in place rather than cast), and
+//! `Utf8Output`, the result builder that returns an error naming the function, instead
+//! of panicking, when a batch's text would outgrow the 32-bit offsets of a Utf8 array.
 
 pub mod qname_normalize;
 pub mod utf8_normalize;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
+use std::sync::Arc;
+
+use caseless::Caseless;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, GenericStringArray, LargeStringArray, OffsetSizeTrait,
+    StringArray, StringBuilder, StringViewArray,
+};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::arrow::datatypes::{ArrowNativeType, DataType};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::ColumnarValue;
 use unicode_normalization::UnicodeNormalization;
 
@@ -21,17 +32,22 @@ pub enum NormalForm {
 }
 
 impl NormalForm {
-    /// Parses a form name, case-insensitively; the error lists the accepted names.
+    /// Parses a form name, ignoring ASCII case and surrounding whitespace; the error
+    /// lists the accepted names.
     pub fn parse(function: &str, name: &str) -> Result<Self> {
-        match name.trim().to_ascii_uppercase().as_str() {
-            "NFC" => Ok(Self::Nfc),
-            "NFD" => Ok(Self::Nfd),
-            "NFKC" => Ok(Self::Nfkc),
-            "NFKD" => Ok(Self::Nfkd),
-            _ => exec_err!(
-                "{function}: unknown normalization form '{name}'; accepted: NFC, NFD, NFKC, NFKD"
-            ),
+        // Compared in place: this runs once per row when the form is a column.
+        let trimmed = name.trim();
+        for (candidate, form) in [
+            ("NFC", Self::Nfc),
+            ("NFD", Self::Nfd),
+            ("NFKC", Self::Nfkc),
+            ("NFKD", Self::Nfkd),
+        ] {
+            if trimmed.eq_ignore_ascii_case(candidate) {
+                return Ok(form);
+            }
         }
+        exec_err!("{function}: unknown normalization form '{name}'; accepted: NFC, NFD, NFKC, NFKD")
     }
 }
 
@@ -39,6 +55,7 @@ impl NormalForm {
 #[derive(Debug, Clone, Copy)]
 pub struct NormalizeOptions {
     pub form: NormalForm,
+    /// Full Unicode case folding (not just lowercasing), see [`normalize_text`].
     pub casefold: bool,
     pub collapse_ws: bool,
 }
@@ -53,31 +70,71 @@ impl Default for NormalizeOptions {
     }
 }
 
-/// Writes the normalized `text` into `out` (cleared first): Unicode normalization, then
-/// lowercase (if `casefold`), then runs of whitespace to one space (if `collapse_ws`),
-/// then leading and trailing whitespace removed.
+/// Writes the normalized `text` into `out` (cleared first), in this order:
+///
+/// 1. Unicode normalization to `options.form`.
+/// 2. If `casefold`: full Unicode case folding (CaseFolding.txt statuses C and F, as
+///    implemented by the `caseless` crate: 'ß' becomes "ss", 'ς' and 'Σ' become 'σ',
+///    'ﬁ' becomes "fi"), then normalization to `options.form` again, because folding can
+///    produce text that is not normalized. For the default NFKC this is
+///    NFKC(fold(NFKC(text))), close to Unicode's NFKC_Casefold except that default
+///    ignorable code points are kept.
+/// 3. Whitespace (`char::is_whitespace`): leading and trailing whitespace removed and,
+///    if `collapse_ws`, every inner run replaced by one space.
+///
+/// The steps stream into `out` without intermediate strings.
 pub fn normalize_text(text: &str, options: NormalizeOptions, out: &mut String) {
     out.clear();
-    let normalized: String = match options.form {
-        NormalForm::Nfc => text.nfc().collect(),
-        NormalForm::Nfd => text.nfd().collect(),
-        NormalForm::Nfkc => text.nfkc().collect(),
-        NormalForm::Nfkd => text.nfkd().collect(),
-    };
-    let cased = if options.casefold {
-        normalized.to_lowercase()
-    } else {
-        normalized
-    };
-    if options.collapse_ws {
-        for (i, word) in cased.split_whitespace().enumerate() {
-            if i > 0 {
-                out.push(' ');
-            }
-            out.push_str(word);
+    match options.form {
+        NormalForm::Nfc => fold_and_finish(text.nfc(), options, out),
+        NormalForm::Nfd => fold_and_finish(text.nfd(), options, out),
+        NormalForm::Nfkc => fold_and_finish(text.nfkc(), options, out),
+        NormalForm::Nfkd => fold_and_finish(text.nfkd(), options, out),
+    }
+}
+
+/// Steps 2 and 3 of [`normalize_text`] on already normalized characters.
+fn fold_and_finish(
+    normalized: impl Iterator<Item = char>,
+    options: NormalizeOptions,
+    out: &mut String,
+) {
+    let collapse_ws = options.collapse_ws;
+    if options.casefold {
+        let folded = normalized.default_case_fold();
+        match options.form {
+            NormalForm::Nfc => push_trimmed(folded.nfc(), collapse_ws, out),
+            NormalForm::Nfd => push_trimmed(folded.nfd(), collapse_ws, out),
+            NormalForm::Nfkc => push_trimmed(folded.nfkc(), collapse_ws, out),
+            NormalForm::Nfkd => push_trimmed(folded.nfkd(), collapse_ws, out),
         }
     } else {
-        out.push_str(cased.trim());
+        push_trimmed(normalized, collapse_ws, out);
+    }
+}
+
+/// Appends `chars` to the empty `out` without leading or trailing whitespace and, if
+/// `collapse_ws`, with each inner whitespace run as one space.
+fn push_trimmed(chars: impl Iterator<Item = char>, collapse_ws: bool, out: &mut String) {
+    // A run is written only once a non-whitespace character follows it, so leading and
+    // trailing runs never reach `out`.
+    let mut pending_space = false;
+    for c in chars {
+        if !c.is_whitespace() {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        } else if collapse_ws {
+            pending_space = !out.is_empty();
+        } else if !out.is_empty() {
+            out.push(c);
+        }
+    }
+    if !collapse_ws {
+        let kept = out.trim_end().len();
+        out.truncate(kept);
     }
 }
 
@@ -87,6 +144,17 @@ pub(crate) enum Param {
     Text(&'static str),
     Flag(&'static str),
 }
+
+impl Param {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Param::Text(n) | Param::Flag(n) => n,
+        }
+    }
+}
+
+/// Text parameters accept these types.
+const TEXT_TYPES: &str = "Utf8, LargeUtf8, Utf8View, a dictionary of them, or NULL";
 
 /// Checks the argument types of a text function whose first `required` of `params` are
 /// mandatory. Text parameters take any string type (Utf8, LargeUtf8, Utf8View, a
@@ -99,44 +167,39 @@ pub(crate) fn check_params(
     required: usize,
     arg_types: &[DataType],
 ) -> Result<Vec<DataType>> {
-    let names = || {
-        params
-            .iter()
-            .map(|p| match p {
-                Param::Text(n) | Param::Flag(n) => *n,
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     if arg_types.len() < required || arg_types.len() > params.len() {
         return plan_err!(
             "{function} expects {required} to {} arguments ({}), got {}",
             params.len(),
-            names(),
+            param_names(params),
             arg_types.len()
         );
     }
     for (position, (param, data_type)) in params.iter().zip(arg_types).enumerate() {
-        let (name, ok, accepted) = match param {
-            Param::Text(name) => (
-                name,
-                is_text(data_type),
-                "Utf8, LargeUtf8, Utf8View, a dictionary of them, or NULL",
-            ),
-            Param::Flag(name) => (
-                name,
+        let (ok, accepted) = match param {
+            Param::Text(_) => (is_text(data_type), TEXT_TYPES),
+            Param::Flag(_) => (
                 matches!(data_type, DataType::Boolean | DataType::Null),
                 "Boolean or NULL",
             ),
         };
         if !ok {
             return plan_err!(
-                "{function}: argument {} ({name}) has type {data_type}; accepted: {accepted}",
-                position + 1
+                "{function}: argument {} ({}) has type {data_type}; accepted: {accepted}",
+                position + 1,
+                param.name()
             );
         }
     }
     Ok(arg_types.to_vec())
+}
+
+fn param_names(params: &[Param]) -> String {
+    params
+        .iter()
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn is_text(data_type: &DataType) -> bool {
@@ -147,43 +210,179 @@ fn is_text(data_type: &DataType) -> bool {
     }
 }
 
-/// The argument as a Utf8 array of `rows` rows (any string type or NULL accepted).
-pub(crate) fn string_arg(
-    function: &str,
-    value: &ColumnarValue,
-    rows: usize,
-) -> Result<StringArray> {
-    let array = value.to_array(rows)?;
-    match array.data_type() {
-        DataType::Utf8 => Ok(array.as_string::<i32>().clone()),
-        DataType::LargeUtf8 | DataType::Utf8View | DataType::Null | DataType::Dictionary(_, _) => {
-            to_utf8(function, &array)
+/// One text argument, read where it is: a scalar is not repeated into an array of the
+/// batch size, and no string array is cast, since a cast to Utf8 can fail on data a
+/// LargeUtf8 or Utf8View array holds.
+pub(crate) enum StrArg<'a> {
+    Scalar(Option<&'a str>),
+    Utf8(&'a StringArray),
+    LargeUtf8(&'a LargeStringArray),
+    Utf8View(&'a StringViewArray),
+    /// A dictionary, unpacked to LargeUtf8 so that the values fit whatever their size.
+    Unpacked(LargeStringArray),
+}
+
+impl StrArg<'_> {
+    /// The value at `row`; NULL (`None`) also for a row past the end, which
+    /// [`string_arg`]'s length check rules out.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<&str> {
+        match self {
+            StrArg::Scalar(v) => *v,
+            StrArg::Utf8(a) => string_at(*a, row),
+            StrArg::LargeUtf8(a) => string_at(*a, row),
+            StrArg::Utf8View(a) => (row < a.len() && a.is_valid(row)).then(|| a.value(row)),
+            StrArg::Unpacked(a) => string_at(a, row),
         }
-        other => exec_err!("{function}: expected a string argument, got {other}"),
+    }
+
+    /// Bytes of text in the argument's `rows` rows, as a capacity hint for the output.
+    pub(crate) fn bytes_hint(&self, rows: usize) -> usize {
+        match self {
+            StrArg::Scalar(v) => v.map_or(0, str::len).saturating_mul(rows),
+            StrArg::Utf8(a) => offsets_span(*a),
+            StrArg::LargeUtf8(a) => offsets_span(*a),
+            StrArg::Utf8View(a) => a.total_buffer_bytes_used(),
+            StrArg::Unpacked(a) => offsets_span(a),
+        }
     }
 }
 
-fn to_utf8(function: &str, array: &ArrayRef) -> Result<StringArray> {
-    match cast(array, &DataType::Utf8) {
-        Ok(utf8) => Ok(utf8.as_string::<i32>().clone()),
-        Err(e) => exec_err!(
-            "{function}: cannot read {} as a string: {e}",
-            array.data_type()
+#[inline]
+fn string_at<O: OffsetSizeTrait>(array: &GenericStringArray<O>, row: usize) -> Option<&str> {
+    (row < array.len() && array.is_valid(row)).then(|| array.value(row))
+}
+
+/// The bytes between the array's first and last offsets: its text, even when sliced.
+fn offsets_span<O: OffsetSizeTrait>(array: &GenericStringArray<O>) -> usize {
+    let offsets = array.value_offsets();
+    match (offsets.first(), offsets.last()) {
+        (Some(first), Some(last)) => {
+            ArrowNativeType::as_usize(*last).saturating_sub(ArrowNativeType::as_usize(*first))
+        }
+        _ => 0,
+    }
+}
+
+/// Reads argument `param` of `function` as text over `rows` rows.
+pub(crate) fn string_arg<'a>(
+    function: &str,
+    param: &str,
+    value: &'a ColumnarValue,
+    rows: usize,
+) -> Result<StrArg<'a>> {
+    let array = match value {
+        ColumnarValue::Scalar(scalar) => {
+            return scalar_str(function, param, scalar).map(StrArg::Scalar);
+        }
+        ColumnarValue::Array(array) => array,
+    };
+    check_rows(function, param, array, rows)?;
+    if let Some(a) = array.as_string_opt::<i32>() {
+        return Ok(StrArg::Utf8(a));
+    }
+    if let Some(a) = array.as_string_opt::<i64>() {
+        return Ok(StrArg::LargeUtf8(a));
+    }
+    if let Some(a) = array.as_string_view_opt() {
+        return Ok(StrArg::Utf8View(a));
+    }
+    match array.data_type() {
+        DataType::Null => Ok(StrArg::Scalar(None)),
+        DataType::Dictionary(_, values) if is_text(values) => unpack(function, param, array),
+        other => exec_err!("{function}: argument {param} has type {other}; accepted: {TEXT_TYPES}"),
+    }
+}
+
+fn scalar_str<'a>(function: &str, param: &str, value: &'a ScalarValue) -> Result<Option<&'a str>> {
+    match value {
+        ScalarValue::Utf8(v) | ScalarValue::LargeUtf8(v) | ScalarValue::Utf8View(v) => {
+            Ok(v.as_deref())
+        }
+        ScalarValue::Null => Ok(None),
+        ScalarValue::Dictionary(_, inner) => scalar_str(function, param, inner),
+        other => exec_err!(
+            "{function}: argument {param} has type {}; accepted: {TEXT_TYPES}",
+            other.data_type()
         ),
     }
 }
 
-/// The argument as a Boolean array of `rows` rows.
-pub(crate) fn boolean_arg(
+fn unpack<'a>(function: &str, param: &str, array: &ArrayRef) -> Result<StrArg<'a>> {
+    let unpacked = match cast(array, &DataType::LargeUtf8) {
+        Ok(unpacked) => unpacked,
+        Err(e) => {
+            return exec_err!(
+                "{function}: cannot read argument {param} of type {} as text: {e}",
+                array.data_type()
+            );
+        }
+    };
+    match unpacked.as_string_opt::<i64>() {
+        Some(a) => Ok(StrArg::Unpacked(a.clone())),
+        None => exec_err!(
+            "{function}: cannot read argument {param} of type {} as text: the cast gave {}",
+            array.data_type(),
+            unpacked.data_type()
+        ),
+    }
+}
+
+/// One flag argument, read where it is.
+#[derive(Clone, Copy)]
+pub(crate) enum BoolArg<'a> {
+    Scalar(Option<bool>),
+    Array(&'a BooleanArray),
+}
+
+impl BoolArg<'_> {
+    /// The value at `row`; NULL (`None`) also for a row past the end, which
+    /// [`boolean_arg`]'s length check rules out.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<bool> {
+        match self {
+            BoolArg::Scalar(v) => *v,
+            BoolArg::Array(a) => (row < a.len() && a.is_valid(row)).then(|| a.value(row)),
+        }
+    }
+}
+
+/// Reads argument `param` of `function` as a flag over `rows` rows.
+pub(crate) fn boolean_arg<'a>(
     function: &str,
-    value: &ColumnarValue,
+    param: &str,
+    value: &'a ColumnarValue,
     rows: usize,
-) -> Result<BooleanArray> {
-    let array = value.to_array(rows)?;
-    match array.data_type() {
-        DataType::Boolean => Ok(array.as_boolean().clone()),
-        DataType::Null => Ok(BooleanArray::new_null(rows)),
-        other => exec_err!("{function}: expected a boolean argument, got {other}"),
+) -> Result<BoolArg<'a>> {
+    match value {
+        ColumnarValue::Scalar(ScalarValue::Boolean(v)) => Ok(BoolArg::Scalar(*v)),
+        ColumnarValue::Scalar(ScalarValue::Null) => Ok(BoolArg::Scalar(None)),
+        ColumnarValue::Scalar(other) => exec_err!(
+            "{function}: argument {param} has type {}; accepted: Boolean or NULL",
+            other.data_type()
+        ),
+        ColumnarValue::Array(array) => {
+            check_rows(function, param, array, rows)?;
+            match array.as_boolean_opt() {
+                Some(a) => Ok(BoolArg::Array(a)),
+                None if array.data_type() == &DataType::Null => Ok(BoolArg::Scalar(None)),
+                None => exec_err!(
+                    "{function}: argument {param} has type {}; accepted: Boolean or NULL",
+                    array.data_type()
+                ),
+            }
+        }
+    }
+}
+
+fn check_rows(function: &str, param: &str, array: &ArrayRef, rows: usize) -> Result<()> {
+    if array.len() == rows {
+        Ok(())
+    } else {
+        exec_err!(
+            "{function}: argument {param} has {} rows; accepted: {rows} (the batch size)",
+            array.len()
+        )
     }
 }
 
@@ -194,5 +393,317 @@ pub(crate) fn rows_for(args: &[ColumnarValue], number_rows: usize) -> (usize, bo
         (1, true)
     } else {
         (number_rows, false)
+    }
+}
+
+/// The most bytes of text one Utf8 array can hold: its offsets are i32.
+pub(crate) const UTF8_MAX_BYTES: usize = i32::MAX as usize;
+
+/// `used + extra`, the text bytes of an output after appending `extra` more, if a Utf8
+/// array can address them; otherwise an error naming `function` and the size.
+pub(crate) fn checked_utf8_len(function: &str, used: usize, extra: usize) -> Result<usize> {
+    match used.checked_add(extra) {
+        Some(total) if total <= UTF8_MAX_BYTES => Ok(total),
+        // u128 so that the size in the message is exact even past usize::MAX.
+        _ => exec_err!(
+            "{function}: output too large: {} bytes of text in one batch; accepted: at most {UTF8_MAX_BYTES} bytes per batch (Utf8 offsets are 32-bit); use a smaller datafusion.execution.batch_size",
+            used as u128 + extra as u128
+        ),
+    }
+}
+
+/// A Utf8 result under construction. Arrow's `StringBuilder` panics once its offsets
+/// overflow i32; this one counts the bytes first and returns an error instead.
+pub(crate) struct Utf8Output<'f> {
+    function: &'f str,
+    builder: StringBuilder,
+    bytes: usize,
+}
+
+impl<'f> Utf8Output<'f> {
+    pub(crate) fn new(function: &'f str, rows: usize, bytes_hint: usize) -> Self {
+        Self {
+            function,
+            builder: StringBuilder::with_capacity(rows, bytes_hint.min(UTF8_MAX_BYTES)),
+            bytes: 0,
+        }
+    }
+
+    pub(crate) fn append_value(&mut self, value: &str) -> Result<()> {
+        self.bytes = checked_utf8_len(self.function, self.bytes, value.len())?;
+        self.builder.append_value(value);
+        Ok(())
+    }
+
+    pub(crate) fn append_null(&mut self) {
+        self.builder.append_null();
+    }
+
+    /// The result: the single row as a scalar if `scalar`, else the array.
+    pub(crate) fn finish(mut self, scalar: bool) -> Result<ColumnarValue> {
+        let array = self.builder.finish();
+        if scalar {
+            ScalarValue::try_from_array(&array, 0).map(ColumnarValue::Scalar)
+        } else {
+            Ok(ColumnarValue::Array(Arc::new(array)))
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Calling a text function the way DataFusion's executor does.
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+    use datafusion::common::{Result, ScalarValue};
+    use datafusion::config::ConfigOptions;
+    use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
+
+    pub(crate) fn text(value: Option<&str>) -> (ColumnarValue, FieldRef) {
+        (
+            ColumnarValue::Scalar(ScalarValue::Utf8(value.map(str::to_string))),
+            Arc::new(Field::new("lit", DataType::Utf8, value.is_none())),
+        )
+    }
+
+    pub(crate) fn flag(value: Option<bool>) -> (ColumnarValue, FieldRef) {
+        (
+            ColumnarValue::Scalar(ScalarValue::Boolean(value)),
+            Arc::new(Field::new("lit", DataType::Boolean, value.is_none())),
+        )
+    }
+
+    pub(crate) fn text_column(values: Vec<Option<&str>>) -> (ColumnarValue, FieldRef) {
+        let array: ArrayRef = Arc::new(StringArray::from(values));
+        (
+            ColumnarValue::Array(array),
+            Arc::new(Field::new("c", DataType::Utf8, true)),
+        )
+    }
+
+    pub(crate) fn flag_column(values: Vec<Option<bool>>) -> (ColumnarValue, FieldRef) {
+        let array: ArrayRef = Arc::new(BooleanArray::from(values));
+        (
+            ColumnarValue::Array(array),
+            Arc::new(Field::new("f", DataType::Boolean, true)),
+        )
+    }
+
+    pub(crate) fn call(
+        udf: &dyn ScalarUDFImpl,
+        args: Vec<(ColumnarValue, FieldRef)>,
+        number_rows: usize,
+    ) -> Result<ColumnarValue> {
+        let (args, arg_fields): (Vec<_>, Vec<_>) = args.into_iter().unzip();
+        let types = arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect::<Vec<_>>();
+        let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
+        udf.invoke_with_args(ScalarFunctionArgs {
+            args,
+            arg_fields,
+            number_rows,
+            return_field,
+            config_options: Arc::new(ConfigOptions::default()),
+        })
+    }
+
+    /// The function's result on scalar arguments, which must be a Utf8 scalar.
+    pub(crate) fn call_scalar(
+        udf: &dyn ScalarUDFImpl,
+        args: Vec<(ColumnarValue, FieldRef)>,
+    ) -> Option<String> {
+        match call(udf, args, 1).unwrap() {
+            ColumnarValue::Scalar(ScalarValue::Utf8(v)) => v,
+            other => panic!("expected a Utf8 scalar, got {other:?}"),
+        }
+    }
+
+    /// The function's result on column arguments, which must be a Utf8 array.
+    pub(crate) fn call_column(
+        udf: &dyn ScalarUDFImpl,
+        args: Vec<(ColumnarValue, FieldRef)>,
+        number_rows: usize,
+    ) -> Vec<Option<String>> {
+        match call(udf, args, number_rows).unwrap() {
+            ColumnarValue::Array(a) => a
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+            other => panic!("expected a Utf8 array, got {other:?}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalized(text: &str, options: NormalizeOptions) -> String {
+        let mut out = String::from("left over");
+        normalize_text(text, options, &mut out);
+        out
+    }
+
+    #[test]
+    fn full_case_folding() {
+        let d = NormalizeOptions::default();
+        assert_eq!(normalized("Straße", d), "strasse");
+        assert_eq!(normalized("ΣΑΣ", d), "σασ");
+        assert_eq!(normalized("ὀδυσσεύς", d), normalized("ὈΔΥΣΣΕΎΣ", d));
+        assert_eq!(normalized("ς", d), "σ");
+        assert_eq!(normalized("ﬁle", d), "file");
+        assert_eq!(normalized("Ｆｏｏ", d), "foo");
+        assert_eq!(normalized("  Ｆｏｏ   Bar ", d), "foo bar");
+        // Folding without compatibility normalization still folds ﬁ.
+        let nfc = NormalizeOptions {
+            form: NormalForm::Nfc,
+            ..d
+        };
+        assert_eq!(normalized("ﬁle", nfc), "file");
+        assert_eq!(normalized("Ｆｏｏ", nfc), "ｆｏｏ");
+    }
+
+    #[test]
+    fn folding_is_renormalized() {
+        // ǰ (U+01F0) folds to "j" + U+030C; without the second normalization NFC output
+        // would be decomposed.
+        let nfc = NormalizeOptions {
+            form: NormalForm::Nfc,
+            ..NormalizeOptions::default()
+        };
+        assert_eq!(normalized("\u{1F0}", nfc), "\u{1F0}");
+        let nfd = NormalizeOptions {
+            form: NormalForm::Nfd,
+            ..nfc
+        };
+        assert_eq!(normalized("\u{1F0}", nfd), "j\u{30C}");
+        // U+1E9E (capital sharp s) folds to "ss"; İ (U+0130) folds to "i" + U+0307,
+        // which has no precomposed form.
+        assert_eq!(normalized("\u{1E9E}", nfc), "ss");
+        assert_eq!(normalized("\u{130}", nfc), "i\u{307}");
+        // The Angstrom sign is canonically Å (U+00C5), which folds to å (U+00E5).
+        assert_eq!(normalized("\u{212B}", nfc), "\u{E5}");
+        assert_eq!(normalized("\u{212B}", nfd), "a\u{30A}");
+    }
+
+    #[test]
+    fn case_kept_without_casefold() {
+        let keep = NormalizeOptions {
+            casefold: false,
+            ..NormalizeOptions::default()
+        };
+        assert_eq!(normalized(" Straße  X ", keep), "Straße X");
+    }
+
+    #[test]
+    fn whitespace() {
+        let collapse = NormalizeOptions::default();
+        let keep = NormalizeOptions {
+            collapse_ws: false,
+            ..collapse
+        };
+        assert_eq!(normalized(" \t a \n\n b \u{3000}", collapse), "a b");
+        assert_eq!(normalized(" \t a \n\n b \u{3000}", keep), "a \n\n b");
+        assert_eq!(normalized("   ", collapse), "");
+        assert_eq!(normalized("   ", keep), "");
+        assert_eq!(normalized("", keep), "");
+    }
+
+    #[test]
+    fn form_names() {
+        assert_eq!(NormalForm::parse("f", " nfkd ").unwrap(), NormalForm::Nfkd);
+        assert_eq!(NormalForm::parse("f", "NfC").unwrap(), NormalForm::Nfc);
+        assert_eq!(
+            NormalForm::parse("f", "NFX").unwrap_err().strip_backtrace(),
+            "Execution error: f: unknown normalization form 'NFX'; accepted: NFC, NFD, NFKC, NFKD"
+        );
+    }
+
+    #[test]
+    fn utf8_length_limit() {
+        let max = UTF8_MAX_BYTES;
+        assert_eq!(max, 2_147_483_647);
+        assert_eq!(checked_utf8_len("f", 0, 0).unwrap(), 0);
+        assert_eq!(checked_utf8_len("f", max - 1, 1).unwrap(), max);
+        assert_eq!(checked_utf8_len("f", 0, max).unwrap(), max);
+        assert_eq!(
+            checked_utf8_len("utf8_normalize", max, 1)
+                .unwrap_err()
+                .strip_backtrace(),
+            "Execution error: utf8_normalize: output too large: 2147483648 bytes of text in one batch; accepted: at most 2147483647 bytes per batch (Utf8 offsets are 32-bit); use a smaller datafusion.execution.batch_size"
+        );
+        assert_eq!(
+            checked_utf8_len("f", 1_500_000_000, 1_500_000_000)
+                .unwrap_err()
+                .strip_backtrace(),
+            "Execution error: f: output too large: 3000000000 bytes of text in one batch; accepted: at most 2147483647 bytes per batch (Utf8 offsets are 32-bit); use a smaller datafusion.execution.batch_size"
+        );
+        // Past usize::MAX the sum does not wrap into a small, accepted number.
+        let e = checked_utf8_len("f", usize::MAX, 2)
+            .unwrap_err()
+            .strip_backtrace();
+        assert!(
+            e.contains(&format!("{} bytes", usize::MAX as u128 + 2)),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn output_refuses_what_it_cannot_hold() {
+        let mut output = Utf8Output::new("f", 2, 0);
+        output.append_value("abc").unwrap();
+        // Pretend the batch already holds almost 2 GiB, without allocating it.
+        output.bytes = UTF8_MAX_BYTES - 2;
+        assert!(output.append_value("abc").is_err());
+        output.append_value("ab").unwrap();
+        output.append_null();
+        match output.finish(false).unwrap() {
+            ColumnarValue::Array(a) => {
+                let strings = a.as_string::<i32>();
+                assert_eq!(
+                    strings.iter().collect::<Vec<_>>(),
+                    vec![Some("abc"), Some("ab"), None]
+                );
+            }
+            other => panic!("expected an array, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_every_string_type() {
+        let values = vec![Some("a"), None, Some("c")];
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(values.clone())),
+            Arc::new(LargeStringArray::from(values.clone())),
+            Arc::new(StringViewArray::from(values.clone())),
+            cast(
+                &(Arc::new(StringArray::from(values.clone())) as ArrayRef),
+                &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+            )
+            .unwrap(),
+        ];
+        for array in arrays {
+            let data_type = array.data_type().clone();
+            let value = ColumnarValue::Array(array);
+            let arg = string_arg("f", "text", &value, 3).unwrap();
+            let read = (0..4).map(|row| arg.get(row)).collect::<Vec<_>>();
+            assert_eq!(read, vec![Some("a"), None, Some("c"), None], "{data_type}");
+        }
+        let value = ColumnarValue::Array(Arc::new(StringArray::from(values)));
+        assert_eq!(
+            string_arg("f", "text", &value, 4)
+                .err()
+                .map(|e| e.strip_backtrace()),
+            Some(
+                "Execution error: f: argument text has 3 rows; accepted: 4 (the batch size)"
+                    .to_string()
+            )
+        );
     }
 }

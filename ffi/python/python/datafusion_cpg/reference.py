@@ -34,6 +34,8 @@ and :class:`DurationNs` carry nanosecond counts for the timestamp, time and dura
 kinds. :class:`Int32` and :class:`Float32` are an ``int`` and a ``float`` that
 ``xxhash64`` hashes as Spark's 4-byte ``IntegerType`` and ``FloatType``; for the stable
 hash they are an ordinary integer and float (a float32 widened to f64).
+:class:`UInt64` and :class:`SparkDecimal` exist for ``xxhash64`` only: an Arrow UInt64
+(which Spark reads as ``DecimalType(20, 0)``) and a Spark decimal of a given precision.
 
 Any other type raises :class:`TypeError` naming the type.
 """
@@ -55,9 +57,12 @@ __all__ = [
     "DurationNs",
     "Float32",
     "Int32",
+    "SparkDecimal",
     "TimeNs",
     "TimestampNs",
+    "UInt64",
     "encode_key",
+    "java_bigint_bytes",
     "stable_hash128",
     "stable_hash64",
     "stable_id",
@@ -328,14 +333,107 @@ def stable_id(prefix: Optional[str], *parts: HashValue) -> Optional[str]:
 # --------------------------------------------------------------------------------------
 # Spark-compatible xxhash64
 # --------------------------------------------------------------------------------------
+#
+# Ground truth: Spark's InterpretedHashFunction.hash (sql/catalyst, expressions/hash.scala)
+# with XxHash64Function: hashInt / hashLong are XXH64 of the 4 / 8 little-endian bytes,
+# hashUnsafeBytes is XXH64 of the bytes, NULL returns the seed unchanged at every level.
+
+#: Largest precision Spark hashes as a long (``Decimal.MAX_LONG_DIGITS``).
+SPARK_MAX_LONG_DIGITS: Final[int] = 18
+#: Largest precision of a Spark decimal (``DecimalType.MAX_PRECISION``).
+SPARK_MAX_PRECISION: Final[int] = 38
+_NANOS_PER_MICRO: Final[int] = 1_000
+
+
+class UInt64(int):
+    """An Arrow UInt64 value for ``xxhash64``. Spark's Parquet reader reads unsigned
+    64-bit integers as ``DecimalType(20, 0)``, so it hashes as that decimal:
+    ``BigInteger.toByteArray()`` of the value (precision 20 > 18), whatever its size.
+    A plain ``int`` above ``2**63 - 1`` hashes the same way, as only a UInt64 holds it."""
+
+    def __new__(cls, value: int) -> "UInt64":
+        v = int.__new__(cls, value)
+        if not 0 <= v <= _U64_MAX:
+            raise OverflowError(f"UInt64 out of range [0, 2**64 - 1]: {int(v)}")
+        return v
+
+    def __repr__(self) -> str:
+        return f"UInt64({int(self)})"
+
+
+@dataclass(frozen=True)
+class SparkDecimal:
+    """A value of Spark's ``DecimalType(precision, scale)``, given by its unscaled
+    integer (value = unscaled * 10**-scale). ``xxhash64`` hashes precision <= 18 as the
+    unscaled long and wider ones as ``BigInteger.toByteArray()`` of the unscaled value;
+    the scale does not enter the hash."""
+
+    unscaled: int
+    precision: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.precision <= SPARK_MAX_PRECISION:
+            raise ValueError(
+                f"SparkDecimal precision {self.precision} is outside Spark's 1..{SPARK_MAX_PRECISION}"
+            )
+        if abs(self.unscaled) >= 10**self.precision:
+            raise OverflowError(
+                f"SparkDecimal unscaled value {self.unscaled} has more than {self.precision} digits"
+            )
+
+    @classmethod
+    def of(cls, value: _decimal.Decimal, precision: int, scale: int) -> "SparkDecimal":
+        """The ``DecimalType(precision, scale)`` value equal to ``value``; ``ValueError``
+        if ``value`` has more than ``scale`` fractional digits."""
+        if not value.is_finite():
+            raise ValueError(f"decimal value is not finite: {value}")
+        # Integer arithmetic: Decimal operations would round to the context's 28 digits.
+        sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        magnitude = int("".join(map(str, digits)) or "0")
+        shift = exponent + scale
+        if shift >= 0:
+            magnitude *= 10**shift
+        else:
+            magnitude, remainder = divmod(magnitude, 10**-shift)
+            if remainder:
+                raise ValueError(f"{value} has more than {scale} fractional digits")
+        return cls(-magnitude if sign else magnitude, precision)
+
+
+def java_bigint_bytes(value: int) -> bytes:
+    """Java's ``BigInteger.toByteArray()``: minimal big-endian two's complement (0 is
+    one zero byte)."""
+    length = (value + (value < 0)).bit_length() // 8 + 1
+    return value.to_bytes(length, "big", signed=True)
+
 
 SparkValue = Union[
-    None, bool, int, float, str, bytes, bytearray, memoryview, _dt.date, _dt.datetime, list, tuple
+    None,
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    bytearray,
+    memoryview,
+    _dt.date,
+    _dt.datetime,
+    TimestampNs,
+    SparkDecimal,
+    list,
+    tuple,
 ]
 
 
 def _xxh64(data: bytes, seed: int) -> int:
     return xxhash.xxh64_intdigest(data, seed=seed)
+
+
+def _hash_spark_decimal(unscaled: int, precision: int, seed: int) -> int:
+    if precision <= SPARK_MAX_LONG_DIGITS:
+        return _xxh64(struct.pack("<q", unscaled), seed)
+    return _xxh64(java_bigint_bytes(unscaled), seed)
 
 
 def _spark_fold(value: object, seed: int) -> int:
@@ -346,12 +444,14 @@ def _spark_fold(value: object, seed: int) -> int:
         return _xxh64(struct.pack("<i", 1 if value else 0), seed)
     if isinstance(value, Int32):
         return _xxh64(struct.pack("<i", int(value)), seed)
+    if isinstance(value, UInt64):
+        return _hash_spark_decimal(int(value), 20, seed)
     if isinstance(value, int):
         if _I64_MIN <= value <= _I64_MAX:
             return _xxh64(struct.pack("<q", value), seed)
-        if _I64_MAX < value <= _U64_MAX:  # an Arrow UInt64 above i64::MAX: its 8 bytes
-            return _xxh64(struct.pack("<Q", value), seed)
-        raise OverflowError(f"xxhash64: integer out of the 64-bit range: {int(value)}")
+        if _I64_MAX < value <= _U64_MAX:  # only an Arrow UInt64 holds it: Decimal(20, 0)
+            return _hash_spark_decimal(value, 20, seed)
+        raise OverflowError(f"xxhash64: integer out of the Int64/UInt64 range: {int(value)}")
     if isinstance(value, Float32):
         if math.isnan(value):
             bits = _CANONICAL_NAN32
@@ -368,11 +468,18 @@ def _spark_fold(value: object, seed: int) -> int:
         return _xxh64(bytes(value), seed)
     if isinstance(value, _dt.datetime):
         # Spark's TimestampType: i64 microseconds since the epoch (naive = UTC).
-        micros = _datetime_nanos(value) // 1_000
+        return _spark_fold(TimestampNs(_datetime_nanos(value)), seed)
+    if isinstance(value, TimestampNs):
+        # Spark holds microseconds; finer instants floor, as its instantToMicros does.
+        micros = value.nanos // _NANOS_PER_MICRO
+        if not _I64_MIN <= micros <= _I64_MAX:
+            raise OverflowError(f"xxhash64: timestamp out of Spark's i64 microseconds: {micros}")
         return _xxh64(struct.pack("<q", micros), seed)
     if isinstance(value, _dt.date):
         # Spark's DateType: i32 days since 1970-01-01.
         return _xxh64(struct.pack("<i", (value - _EPOCH_DATE).days), seed)
+    if isinstance(value, SparkDecimal):
+        return _hash_spark_decimal(value.unscaled, value.precision, seed)
     if isinstance(value, (list, tuple)):
         # Arrays: elements in order; tuples stand for structs: fields in order.
         for element in value:
@@ -380,8 +487,9 @@ def _spark_fold(value: object, seed: int) -> int:
         return seed
     raise TypeError(
         f"xxhash64: unsupported type {type(value).__module__}.{type(value).__qualname__}; "
-        "accepted: None, bool, int (Int64), Int32, float (Float64), Float32, str, bytes, "
-        "datetime.date (DateType), datetime.datetime (TimestampType, microseconds), "
+        "accepted: None, bool, int (Int64; above 2**63 - 1 a UInt64), Int32, UInt64 "
+        "(Decimal(20, 0)), float (Float64), Float32, str, bytes, datetime.date (DateType), "
+        "datetime.datetime and TimestampNs (TimestampType, microseconds), SparkDecimal, "
         "list and tuple (array, struct) of these"
     )
 

@@ -4,10 +4,8 @@
 //! either returns a value or a planning/execution error that says what was wrong; a
 //! panic or an internal error fails the test.
 
-mod common;
-
-use common::typed_batch::typed_batch;
-use common::{ctx, register_batches};
+use crate::common::typed_batch::typed_batch;
+use crate::common::{ctx, register_batches};
 use datafusion::prelude::SessionContext;
 
 /// Every function with every argument count it accepts.

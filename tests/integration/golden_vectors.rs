@@ -2,13 +2,11 @@
 //! `tests/golden/generate.py` from the independent Python reference) run through SQL and
 //! compared value for value; every error case checked for its message.
 
-mod common;
-
-use common::{collect, ctx, error};
+use crate::common::{collect, ctx, error};
 use datafusion::arrow::json::{ArrayWriter, WriterBuilder};
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("golden/udf_vectors.json");
+const VECTORS: &str = include_str!("../golden/udf_vectors.json");
 
 fn vectors() -> Value {
     serde_json::from_str(VECTORS).expect("udf_vectors.json is valid JSON")

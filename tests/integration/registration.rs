@@ -1,9 +1,7 @@
 //! One-call registration: `register_all` on a context and `install` on a builder give the
 //! same functions, calling either twice is harmless, and every function documents itself.
 
-mod common;
-
-use common::{count, scalar};
+use crate::common::{count, scalar};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
@@ -29,7 +27,9 @@ async fn register_all_twice_is_harmless() {
 #[tokio::test]
 async fn install_on_a_builder_matches_register_all() {
     let builder = SessionStateBuilder::new().with_default_features();
-    let state = datafusion_cpg::install(datafusion_cpg::install(builder)).build();
+    let state = datafusion_cpg::install(datafusion_cpg::install(builder).unwrap())
+        .unwrap()
+        .build();
     let built = SessionContext::new_with_state(state);
     let registered = datafusion_cpg::session_context().unwrap();
     assert_eq!(

@@ -1,9 +1,7 @@
 //! Bad input gets an error saying what was wrong and what is accepted (the golden file
 //! holds more error cases; these pin the messages of the argument checks).
 
-mod common;
-
-use common::{ctx, error};
+use crate::common::{ctx, error};
 
 #[tokio::test]
 async fn argument_errors_name_the_problem() {
@@ -54,7 +52,9 @@ async fn argument_errors_name_the_problem() {
 async fn an_error_leaves_the_session_usable() {
     let ctx = ctx();
     error(&ctx, "SELECT span_len(5, 4)").await;
-    let value = common::scalar(&ctx, "SELECT span_len(4, 5)").await.unwrap();
+    let value = crate::common::scalar(&ctx, "SELECT span_len(4, 5)")
+        .await
+        .unwrap();
     assert_eq!(value, datafusion::common::ScalarValue::Int64(Some(1)));
 }
 

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
-use datafusion_cpg_ffi::Plugin;
+use datafusion_cpg_loader::Plugin;
 use datafusion_ffi::udf::ForeignScalarUDF;
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("../../tests/golden/udf_vectors.json");
+const VECTORS: &str = include_str!("../../../tests/golden/udf_vectors.json");
 
 /// The plugin library cargo built next to this test binary (`target/<profile>/`).
 fn plugin_path() -> PathBuf {
@@ -47,21 +47,46 @@ fn cases(kind: &str) -> Vec<Value> {
 }
 
 #[test]
-fn the_manifest_lists_every_function() {
+fn the_manifest_lists_every_export_of_the_registry() {
     let plugin = plugin();
     let manifest = plugin.manifest();
-    assert_eq!(manifest.name.as_str(), "datafusion-cpg-ffi");
+    assert_eq!(manifest.name, "datafusion-cpg");
     assert_eq!(manifest.datafusion_ffi_major, datafusion_ffi::version());
-    let exported: Vec<&str> = manifest
-        .scalar_functions
+    assert_eq!(manifest.abi_major, datafusion_cpg_loader::ABI_MAJOR);
+    assert_eq!(
+        manifest.stable_hash_encoding_version,
+        datafusion_cpg::udfs::hash::encoding::ENCODING_VERSION
+    );
+    let exported: Vec<(String, String)> = manifest
+        .exports
         .iter()
-        .map(|s| s.as_str())
+        .map(|e| (e.kind.clone(), e.name.clone()))
         .collect();
-    let native: Vec<String> = datafusion_cpg::udfs::functions()
+    let registry: Vec<(String, String)> = datafusion_cpg::registry::exports()
         .iter()
-        .map(|u| u.name().to_string())
+        .map(|e| (e.kind().name().to_string(), e.name().to_string()))
         .collect();
-    assert_eq!(exported, native);
+    assert_eq!(exported, registry);
+}
+
+#[tokio::test]
+async fn linked_only_exports_are_reported_not_registered() {
+    let registration = plugin().register(&SessionContext::new()).unwrap();
+    let skipped: Vec<&str> = registration
+        .skipped
+        .iter()
+        .map(|(kind, _, _)| kind.as_str())
+        .collect();
+    assert_eq!(skipped, vec!["relation_planner", "analyzer_rule"]);
+    let text = registration.to_string();
+    assert!(
+        text.starts_with("registered 10 scalar functions: stable_hash64, "),
+        "{text}"
+    );
+    assert!(
+        text.contains("works only where the bundle is linked"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -4,10 +4,8 @@
 //! arrays, different kinds differ, NULL has its own tag, and a million distinct
 //! `(path, start, end)` keys do not collide.
 
-mod common;
-
-use common::typed_batch::typed_batch;
-use common::{count, ctx, register_batches, scalar};
+use crate::common::typed_batch::typed_batch;
+use crate::common::{count, ctx, register_batches, scalar};
 use datafusion::common::ScalarValue;
 use datafusion::prelude::SessionContext;
 

@@ -1,0 +1,101 @@
+//! The `cpg-sql` command: ids are equal across processes, every output format, the demo
+//! script runs without an error, and a failing statement stops a script.
+
+use std::process::Command;
+
+fn cpg_sql(args: &[&str]) -> (String, String, bool) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cpg-sql"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .args(args)
+        .output()
+        .expect("cpg-sql runs");
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+        out.status.success(),
+    )
+}
+
+const IDS: &str = "SELECT stable_id('node', 'pkg/mod.py', value, value + 3) AS id, \
+                   stable_hash64('pkg/mod.py', value) AS h, stable_hash128(value) AS h128, \
+                   xxhash64('pkg/mod.py', value) AS x FROM range(1000) ORDER BY value";
+
+#[test]
+fn ids_are_equal_across_processes() {
+    let (first, err, ok) = cpg_sql(&["-q", "--format", "csv", "-c", IDS]);
+    assert!(ok && err.is_empty(), "{err}");
+    assert_eq!(first.lines().count(), 1001, "{first}");
+    let (second, _, _) = cpg_sql(&["-q", "--format", "csv", "-c", IDS]);
+    assert_eq!(first, second);
+}
+
+#[test]
+fn every_output_format_prints_the_values() {
+    let sql = "SELECT span_len(3, 10) AS n, qname_normalize('Foo', 'pkg') AS q";
+    let (json, _, ok) = cpg_sql(&["-q", "--format", "json", "-c", sql]);
+    assert!(ok);
+    assert_eq!(json.trim(), r#"[{"n":7,"q":"pkg.Foo"}]"#);
+    let (csv, _, _) = cpg_sql(&["-q", "--format", "csv", "-c", sql]);
+    assert_eq!(csv.trim(), "n,q\n7,pkg.Foo");
+    let (ndjson, _, _) = cpg_sql(&["-q", "--format", "nd-json", "-c", sql]);
+    assert_eq!(ndjson.trim(), r#"{"n":7,"q":"pkg.Foo"}"#);
+    let (tsv, _, _) = cpg_sql(&["-q", "--format", "tsv", "-c", sql]);
+    assert_eq!(tsv.trim(), "n\tq\n7\tpkg.Foo");
+    let (table, _, _) = cpg_sql(&["-q", "--format", "table", "-c", sql]);
+    assert!(table.contains("| 7 | pkg.Foo |"), "{table}");
+}
+
+#[test]
+fn demo_runs_cleanly() {
+    let (out, err, ok) = cpg_sql(&["-q", "-f", "examples/demo.sql"]);
+    assert!(ok, "{err}");
+    assert!(err.is_empty(), "the demo printed errors:\n{err}");
+    assert!(
+        out.contains("AST_PARENT") && out.contains("TOKEN_OF"),
+        "{out}"
+    );
+}
+
+fn script(name: &str, sql: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("cpg-sql-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("script.sql");
+    std::fs::write(&path, sql).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+const FAILS_SECOND: &str =
+    "SELECT 1 AS one;\n\nSELECT span_len(5, 1) AS bad;\nSELECT 3 AS three;\n";
+
+#[test]
+fn the_first_failing_statement_stops_the_script() {
+    let path = script("stop", FAILS_SECOND);
+    let (out, err, ok) = cpg_sql(&["-q", "--format", "csv", "-f", &path]);
+    assert!(!ok, "a failing script must exit non-zero");
+    assert!(
+        err.starts_with(&format!("Error in statement 2 (line 3) of {path}: ")),
+        "{err}"
+    );
+    assert!(err.contains("span_len"), "{err}");
+    assert_eq!(out.trim(), "one\n1", "statement 3 must not run: {out}");
+}
+
+#[test]
+fn continue_on_error_runs_the_rest_and_still_fails() {
+    let path = script("continue", FAILS_SECOND);
+    let (out, err, ok) = cpg_sql(&["-q", "--format", "csv", "--continue-on-error", "-f", &path]);
+    assert!(!ok);
+    assert!(err.contains("Error in statement 2 (line 3)"), "{err}");
+    assert_eq!(out.trim(), "one\n1\nthree\n3");
+}
+
+#[test]
+fn a_file_that_does_not_tokenize_is_an_error() {
+    let path = script("unterminated", "SELECT 'never closed;\n");
+    let (_, err, ok) = cpg_sql(&["-q", "-f", &path]);
+    assert!(!ok);
+    assert!(
+        err.contains("cannot split the SQL into statements"),
+        "{err}"
+    );
+}

@@ -1,0 +1,224 @@
+//! `datafusion-cpg-exports`: the bundle's export registry
+//! ([`datafusion_cpg::registry`]) turned into datafusion-ffi structs, every one behind a
+//! [`panic_guard`], and the plugin [`Manifest`]. The plugin cdylib (`ffi/plugin`) and the
+//! Python module (`ffi/python`) are thin shells over this crate, so both export exactly
+//! what the registry lists.
+//!
+//! - [`manifest`]: what this build exports, read from the registry.
+//! - [`scalar_udf`], [`table_function`], [`table_provider_factory`], [`query_planner`],
+//!   [`physical_optimizer_rule`]: the export of one kind by name, as its datafusion-ffi
+//!   struct, built with the host's codecs where the kind needs them and with this
+//!   library's own tokio [`runtime`].
+//! - [`into_rresult`]: runs an `extern "C"` body, turning an error or a panic into the
+//!   error string the host reports.
+
+pub mod panic_guard;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock};
+
+use abi_stable::std_types::{RResult, RString};
+use datafusion::common::{Result, exec_datafusion_err};
+use datafusion_cpg::registry::{self, ExportKind, Extension, Host};
+use datafusion_cpg_loader::abi::{ABI_MAJOR, Manifest, ManifestEntry};
+use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
+use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
+use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
+use datafusion_ffi::query_planner::FFI_QueryPlanner;
+use datafusion_ffi::table_provider_factory::FFI_TableProviderFactory;
+use datafusion_ffi::udf::FFI_ScalarUDF;
+use datafusion_ffi::udtf::FFI_TableFunction;
+use tokio::runtime::{Handle, Runtime};
+
+use crate::panic_guard::{
+    GuardedPhysicalOptimizerRule, GuardedQueryPlanner, GuardedScalarUdf, GuardedTableFunction,
+    GuardedTableProviderFactory, panic_message,
+};
+
+pub use datafusion_cpg_loader::abi;
+
+/// This library's own tokio runtime. Each cdylib links its own copy of tokio, whose
+/// runtime context the host cannot see; DataFusion does not enter a runtime while a
+/// foreign `scan()`, factory `create()` or planner future runs, so I/O there needs it.
+pub fn runtime() -> Result<Handle> {
+    static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("datafusion-cpg")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match runtime {
+        Ok(runtime) => Ok(runtime.handle().clone()),
+        Err(e) => Err(exec_datafusion_err!(
+            "datafusion-cpg cannot start its tokio runtime: {e}"
+        )),
+    }
+}
+
+fn host() -> Result<Host> {
+    Ok(Host {
+        runtime: Some(runtime()?),
+    })
+}
+
+/// What this build exports: every registry entry, by kind, with whether it crosses FFI.
+pub fn manifest() -> Manifest {
+    Manifest {
+        name: "datafusion-cpg".to_string(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        abi_major: ABI_MAJOR,
+        datafusion_ffi_major: datafusion_ffi::version(),
+        stable_hash_encoding_version: datafusion_cpg::udfs::hash::encoding::ENCODING_VERSION,
+        exports: registry::exports()
+            .iter()
+            .map(|export| ManifestEntry {
+                kind: export.kind().name().to_string(),
+                name: export.name().to_string(),
+                crosses_ffi: export.kind().crosses_ffi(),
+            })
+            .collect(),
+    }
+}
+
+/// The names of the exports of `kind`, in registration order.
+pub fn names(kind: ExportKind) -> Vec<String> {
+    registry::exports()
+        .iter()
+        .filter(|e| e.kind() == kind)
+        .map(|e| e.name().to_string())
+        .collect()
+}
+
+fn build(kind: ExportKind, name: &str) -> Result<Extension> {
+    registry::find(kind, name)?.build(&host()?)
+}
+
+/// The scalar function `name`, panic-guarded.
+pub fn scalar_udf(name: &str) -> Result<FFI_ScalarUDF> {
+    match build(ExportKind::ScalarFunction, name)? {
+        Extension::ScalarFunction(udf) => Ok(Arc::new(GuardedScalarUdf::wrap(udf)).into()),
+        other => Err(wrong_kind(name, &other)),
+    }
+}
+
+/// The table function `name`; its arguments are decoded with the host's `codec`.
+pub fn table_function(name: &str, codec: FFI_LogicalExtensionCodec) -> Result<FFI_TableFunction> {
+    match build(ExportKind::TableFunction, name)? {
+        Extension::TableFunction(function) => Ok(FFI_TableFunction::new_with_ffi_codec(
+            GuardedTableFunction::wrap(name, function),
+            Some(runtime()?),
+            codec,
+        )),
+        other => Err(wrong_kind(name, &other)),
+    }
+}
+
+/// The table provider factory `name`, with the host's `codec`.
+pub fn table_provider_factory(
+    name: &str,
+    codec: FFI_LogicalExtensionCodec,
+) -> Result<FFI_TableProviderFactory> {
+    match build(ExportKind::TableProviderFactory, name)? {
+        Extension::TableProviderFactory(factory) => {
+            Ok(FFI_TableProviderFactory::new_with_ffi_codec(
+                GuardedTableProviderFactory::wrap(name, factory),
+                Some(runtime()?),
+                codec,
+            ))
+        }
+        other => Err(wrong_kind(name, &other)),
+    }
+}
+
+/// The query planner `name`, with the host's codecs.
+pub fn query_planner(
+    name: &str,
+    logical_codec: FFI_LogicalExtensionCodec,
+    physical_codec: FFI_PhysicalExtensionCodec,
+) -> Result<FFI_QueryPlanner> {
+    match build(ExportKind::QueryPlanner, name)? {
+        Extension::QueryPlanner(planner) => Ok(FFI_QueryPlanner::new_with_ffi_codecs(
+            GuardedQueryPlanner::wrap(name, planner),
+            logical_codec,
+            physical_codec,
+        )),
+        other => Err(wrong_kind(name, &other)),
+    }
+}
+
+/// The physical optimizer rule `name`.
+pub fn physical_optimizer_rule(name: &str) -> Result<FFI_PhysicalOptimizerRule> {
+    match build(ExportKind::PhysicalOptimizerRule, name)? {
+        Extension::PhysicalOptimizerRule(rule) => Ok(FFI_PhysicalOptimizerRule::new(
+            GuardedPhysicalOptimizerRule::wrap(rule),
+            Some(runtime()?),
+        )),
+        other => Err(wrong_kind(name, &other)),
+    }
+}
+
+fn wrong_kind(name: &str, built: &Extension) -> datafusion::common::DataFusionError {
+    exec_datafusion_err!(
+        "datafusion-cpg export {name} built a {}, not the kind asked for",
+        built.kind()
+    )
+}
+
+/// Runs the body of an `extern "C"` export, turning an error or a panic into the error
+/// string the host reports.
+pub fn into_rresult<T>(what: &str, f: impl FnOnce() -> Result<T>) -> RResult<T, RString> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(value)) => RResult::ROk(value),
+        Ok(Err(error)) => RResult::RErr(error.to_string().into()),
+        Err(panic) => RResult::RErr(
+            format!(
+                "datafusion-cpg plugin panicked in {what}: {}",
+                panic_message(&panic)
+            )
+            .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manifest_lists_the_registry() {
+        let manifest = manifest();
+        let json = manifest.to_json();
+        assert_eq!(Manifest::from_json(&json).unwrap(), manifest);
+        let functions = manifest.names_of("scalar_function");
+        assert_eq!(functions.len(), datafusion_cpg::udfs::functions().len());
+        assert!(functions.contains(&"stable_id"));
+        // Linked-only kinds are listed, marked as not crossing FFI.
+        let rule = manifest
+            .exports
+            .iter()
+            .find(|e| e.kind == "analyzer_rule")
+            .unwrap();
+        assert!(!rule.crosses_ffi);
+        assert_eq!(manifest.stable_hash_encoding_version, 1);
+    }
+
+    #[test]
+    fn an_unknown_export_is_an_error_naming_what_exists() {
+        let error = scalar_udf("nope").err().unwrap().to_string();
+        assert!(error.contains("no scalar_function named nope"), "{error}");
+        let error = physical_optimizer_rule("nope").err().unwrap().to_string();
+        assert!(error.contains("exported: none"), "{error}");
+    }
+
+    #[test]
+    fn a_panicking_export_body_is_an_error_string() {
+        let result: RResult<(), RString> = into_rresult("thing", || panic!("boom"));
+        assert_eq!(
+            result.unwrap_err().as_str(),
+            "datafusion-cpg plugin panicked in thing: boom"
+        );
+    }
+}

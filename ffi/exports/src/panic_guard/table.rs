@@ -1,0 +1,157 @@
+//! Guards for table-side exports: table functions, table provider factories and the
+//! providers they return. A provider's scan result is wrapped in [`GuardedExec`], so
+//! execution and stream polling are guarded too.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::{
+    Session, TableFunctionArgs, TableFunctionImpl, TableProvider, TableProviderFactory,
+};
+use datafusion::common::{Constraints, Result, Statistics};
+use datafusion::datasource::TableType;
+use datafusion::logical_expr::dml::InsertOp;
+use datafusion::logical_expr::{
+    CreateExternalTable, Expr, LogicalPlan, TableProviderFilterPushDown,
+};
+use datafusion::physical_plan::ExecutionPlan;
+
+use super::{GuardedExec, guard, guard_future};
+
+/// A table function whose `call_with_args` and returned provider are guarded.
+#[derive(Debug)]
+pub struct GuardedTableFunction {
+    name: String,
+    inner: Arc<dyn TableFunctionImpl>,
+}
+
+impl GuardedTableFunction {
+    pub fn wrap(name: &str, inner: Arc<dyn TableFunctionImpl>) -> Arc<dyn TableFunctionImpl> {
+        Arc::new(Self {
+            name: name.to_string(),
+            inner,
+        })
+    }
+}
+
+impl TableFunctionImpl for GuardedTableFunction {
+    fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+        let provider = guard(&self.name, "call_with_args", || {
+            self.inner.call_with_args(args)
+        })?;
+        Ok(GuardedTableProvider::wrap(&self.name, provider))
+    }
+}
+
+/// A factory whose `create` future and returned provider are guarded.
+#[derive(Debug)]
+pub struct GuardedTableProviderFactory {
+    name: String,
+    inner: Arc<dyn TableProviderFactory>,
+}
+
+impl GuardedTableProviderFactory {
+    pub fn wrap(name: &str, inner: Arc<dyn TableProviderFactory>) -> Arc<dyn TableProviderFactory> {
+        Arc::new(Self {
+            name: name.to_string(),
+            inner,
+        })
+    }
+}
+
+#[async_trait]
+impl TableProviderFactory for GuardedTableProviderFactory {
+    async fn create(
+        &self,
+        state: &dyn Session,
+        cmd: &CreateExternalTable,
+    ) -> Result<Arc<dyn TableProvider>> {
+        let provider = guard_future(&self.name, "create", self.inner.create(state, cmd)).await?;
+        Ok(GuardedTableProvider::wrap(&self.name, provider))
+    }
+}
+
+/// A provider whose fallible calls are guarded and whose plans are [`GuardedExec`]s.
+#[derive(Debug)]
+pub struct GuardedTableProvider {
+    name: String,
+    inner: Arc<dyn TableProvider>,
+}
+
+impl GuardedTableProvider {
+    pub fn wrap(name: &str, inner: Arc<dyn TableProvider>) -> Arc<dyn TableProvider> {
+        Arc::new(Self {
+            name: name.to_string(),
+            inner,
+        })
+    }
+
+    fn plan(&self, plan: Result<Arc<dyn ExecutionPlan>>) -> Result<Arc<dyn ExecutionPlan>> {
+        plan.map(|plan| GuardedExec::wrap(&self.name, plan))
+    }
+}
+
+#[async_trait]
+impl TableProvider for GuardedTableProvider {
+    fn schema(&self) -> SchemaRef {
+        self.inner.schema()
+    }
+
+    fn constraints(&self) -> Option<&Constraints> {
+        self.inner.constraints()
+    }
+
+    fn table_type(&self) -> TableType {
+        self.inner.table_type()
+    }
+
+    fn get_table_definition(&self) -> Option<&str> {
+        self.inner.get_table_definition()
+    }
+
+    fn get_logical_plan(&'_ self) -> Option<Cow<'_, LogicalPlan>> {
+        self.inner.get_logical_plan()
+    }
+
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.inner.get_column_default(column)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let scan = self.inner.scan(state, projection, filters, limit);
+        self.plan(guard_future(&self.name, "scan", scan).await)
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        guard(&self.name, "supports_filters_pushdown", || {
+            self.inner.supports_filters_pushdown(filters)
+        })
+    }
+
+    fn statistics(&self) -> Option<Statistics> {
+        guard(&self.name, "statistics", || Ok(self.inner.statistics()))
+            .ok()
+            .flatten()
+    }
+
+    async fn insert_into(
+        &self,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let insert = self.inner.insert_into(state, input, insert_op);
+        self.plan(guard_future(&self.name, "insert_into", insert).await)
+    }
+}

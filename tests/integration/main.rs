@@ -1,0 +1,10 @@
+//! The facade's integration tests, linked as one binary (one link of DataFusion instead
+//! of one per file): SQL-level behaviour of every function, golden vectors, hash
+//! properties, registration, error texts and robustness over every input form.
+
+mod common;
+mod errors;
+mod golden_vectors;
+mod hash_properties;
+mod registration;
+mod robustness;
