@@ -6,8 +6,9 @@ datafusion-cpg, computed independently of the Rust code.
   come from the pure-Python reference ``ffi/python/python/datafusion_cpg/reference.py``,
   which implements ``README.md, Stable hash encoding,`` (key encoding v1) and Spark's xxhash64.
   Each hash case also records ``python_args`` (the reference's arguments, in the tagged
-  JSON form decoded by ``ffi/python/tests/test_reference.py``) and, for the stable hash
-  family, ``key_hex`` (the encoded key).
+  JSON form decoded by ``ffi/python/tests/test_reference.py``; the xxhash64-only
+  ``UInt64`` and ``SparkDecimal`` have no tag and are written as the long or bytes Spark
+  hashes for them) and, for the stable hash family, ``key_hex`` (the encoded key).
 - span_len, span_overlaps, span_contains, utf8_normalize, qname_normalize and
   list_enumerate: expected values computed here from their documented semantics.
 

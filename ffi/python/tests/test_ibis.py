@@ -102,6 +102,7 @@ CASES: list[tuple[str, Callable[[ir.Table], ir.Value], str]] = [
      "xxhash64(CAST(5 AS INT), 5, flag)"),
     ("xxhash64/mixed", lambda t: cpg.xxhash64(t.weight, t.day, t.ts, None),
      "xxhash64(weight, day, ts, NULL)"),
+    ("xxhash64/lists", lambda t: cpg.xxhash64(t.names, t.nums), "xxhash64(names, nums)"),
     # spans
     ("span_len/columns", lambda t: cpg.span_len(t.bstart, t.bend), "span_len(bstart, bend)"),
     ("span_len/literal", lambda t: cpg.span_len(2, t.bend), "span_len(2, bend)"),
@@ -134,6 +135,8 @@ CASES: list[tuple[str, Callable[[ir.Table], ir.Value], str]] = [
     # list_enumerate
     ("list_enumerate/strings", lambda t: cpg.list_enumerate(t.names), "list_enumerate(names)"),
     ("list_enumerate/ints", lambda t: cpg.list_enumerate(t.nums), "list_enumerate(nums)"),
+    ("list_enumerate/literal", lambda t: cpg.list_enumerate([10, 2**40]),
+     "list_enumerate(make_array(10, 1099511627776))"),
 ]
 
 

@@ -200,7 +200,7 @@ fn check_type(position: usize, top: &DataType, data_type: &DataType) -> Result<(
     }
 }
 
-/// ", which contains <inner>" when the offending type is nested in the argument's type.
+/// `", which contains {inner}"` when the offending type is nested in the argument's type.
 fn nested_in(top: &DataType, inner: &DataType) -> String {
     if top == inner {
         String::new()
@@ -969,8 +969,8 @@ mod tests {
         let structs = StructArray::try_new(
             fields.clone(),
             vec![
-                Arc::new(Int32Array::from(vec![Some(1), Some(9), None])),
-                Arc::new(StringArray::from(vec![Some("x"), Some("z"), Some("y")])),
+                Arc::new(Int32Array::from(vec![Some(1), Some(9), None])) as ArrayRef,
+                Arc::new(StringArray::from(vec![Some("x"), Some("z"), Some("y")])) as ArrayRef,
             ],
             Some(NullBuffer::from(vec![true, false, true])),
         )?;

@@ -26,9 +26,10 @@ Signatures (see README "SQL functions"):
 
 - ``stable_hash64(*parts)`` -> int64, ``stable_hash128(*parts)`` -> string,
   ``stable_id(prefix, *parts)`` -> string, ``xxhash64(*parts)`` -> int64: any number of
-  parts (at least one) of any scalar type, mixed. Ibis builtins have a fixed arity, so
-  one builtin is made (and cached) per number of arguments, each argument typed "any
-  value"; DataFusion checks the types when the query is planned.
+  parts (at least one) of mixed types (those the SQL function accepts; ``xxhash64`` also
+  takes arrays and structs). Ibis builtins have a fixed arity, so one builtin is made
+  (and cached) per number of arguments, each argument typed "any value"; DataFusion
+  checks the types when the query is planned.
 - ``span_len(start, end)`` -> int64, ``span_overlaps(a_start, a_end, b_start, b_end)`` and
   ``span_contains(outer_start, outer_end, inner_start, inner_end)`` -> boolean: integer
   arguments of any width.
@@ -40,12 +41,15 @@ Signatures (see README "SQL functions"):
   ``array<T>`` argument: one builtin is made (and cached) per element type ``T``. Explode
   it with ``.unnest()``; read the fields with ``e.ordinality`` and ``e["value"]``.
 
-Literals: Ibis renders an integer literal as a plain SQL number, which DataFusion types
-Int64 whatever its Ibis type (as in SQL). That matters only for ``xxhash64``, which (like
-Spark) hashes an Int32 as 4 bytes: write ``ibis.literal(5).cast("int32")`` to hash an
-Int32. Ibis renders a date literal as ``date_trunc('day', '...')``, a timestamp; the hash
-wrappers cast date literals back to a date, so ``stable_hash64(datetime.date(...))``
-equals SQL ``stable_hash64(DATE '...')``.
+Literals: Python values become Ibis literals, rendered by Ibis's DataFusion compiler. An
+integer literal is a plain SQL number, which DataFusion types Int64 whatever its Ibis
+type (as in SQL); a decimal literal is Decimal128(38, 9) unless typed. Only ``xxhash64``
+sees the difference (like Spark, it hashes an Int32 as 4 bytes and a decimal by its
+precision): write ``ibis.literal(5).cast("int32")`` or
+``ibis.literal(Decimal("1.5"), type="decimal(2, 1)")``. Ibis renders a date literal as
+``date_trunc('day', '...')``, a timestamp; the hash wrappers cast date literals back to a
+date, so ``stable_hash64(datetime.date(2024, 1, 2))`` equals SQL
+``stable_hash64(DATE '2024-01-02')``.
 
 Compatibility: datafusion-python 52 renamed the ``udf`` keywords ``input_types`` and
 ``return_type`` to ``input_fields`` and ``return_field``; Ibis releases up to 12.0.0 still
@@ -57,7 +61,6 @@ names, when the installed Ibis lacks the fix; import it before connecting.
 
 from __future__ import annotations
 
-import datetime as _dt
 import functools
 import inspect
 from typing import Any, Callable
@@ -328,7 +331,11 @@ def list_enumerate(values: Any) -> ir.ArrayValue:
     ``list_enumerate(t.items).unnest()`` gives one row per element (as SQL
     ``unnest(list_enumerate(items))``)."""
     if not isinstance(values, ir.Expr):
-        values = ibis.literal(values)
+        literal_type = dt.infer(values)
+        if literal_type.is_array() and literal_type.value_type.is_integer():
+            # rendered make_array(1, 2): List(Int64) in DataFusion, not Ibis's int8
+            literal_type = dt.Array(dt.int64)
+        values = ibis.literal(values, type=literal_type)
     array_type = values.type()
     return_type = list_enumerate_type(array_type)
     return _builtin("list_enumerate", (array_type,), return_type)(values)
