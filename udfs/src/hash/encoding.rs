@@ -22,7 +22,13 @@ use datafusion::arrow::datatypes::{
 use datafusion::common::{Result, ScalarValue, exec_datafusion_err, plan_err};
 use datafusion::logical_expr::ColumnarValue;
 
-/// Version of the encoding; bumping it would change every id.
+/// Version of the key encoding this build implements (the README's "Stable hash
+/// encoding"). It is *not* hashed: an id is a pure function of the encoded parts, so
+/// the encoding is frozen, and a different encoding would ship under new function
+/// names rather than change existing ids. The version is published where consumers
+/// compare ids produced elsewhere: the plugin manifest
+/// (`stable_hash_encoding_version`), the golden vector file and
+/// `datafusion_cpg.reference.ENCODING_VERSION` in Python.
 pub const ENCODING_VERSION: u32 = 1;
 
 pub const TAG_NULL: u8 = 0x00;

@@ -20,7 +20,7 @@
 //! | Decimal32/64/128/256, p <= 18      | DecimalType(p, s)    | unscaled 8-byte long         |
 //! | Decimal128/256, 19 <= p <= 38      | DecimalType(p, s)    | `BigInteger.toByteArray()`   |
 //! | Date32, Date64 (floor to days)     | DateType             | 4-byte int days              |
-//! | Timestamp(any unit, any zone)      | Timestamp(NTZ)Type   | 8-byte long microseconds     |
+//! | Timestamp(any unit, any zone)      | Timestamp[NTZ]Type   | 8-byte long microseconds     |
 //! | Float16 (widened), Float32         | FloatType            | 4-byte bits, -0.0 as 0       |
 //! | Float64                            | DoubleType           | 8-byte bits, -0.0 as 0       |
 //! | Utf8*, Binary*, FixedSizeBinary    | String/BinaryType    | the bytes                    |

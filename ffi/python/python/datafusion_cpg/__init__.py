@@ -6,7 +6,10 @@
     ctx.sql("SELECT stable_id('node', 'src/a.py', 0, 10)").show()
 
 ``datafusion_cpg.udfs`` gives each function as a ``datafusion.ScalarUDF``;
-``datafusion_cpg.reference`` computes the same stable ids in pure Python.
+``datafusion_cpg.reference`` computes the same stable ids in pure Python;
+``datafusion_cpg.ibis`` gives each function as an Ibis expression builder (for
+``ibis.datafusion.connect(ctx)``; needs ``pip install 'ibis-framework[datafusion]'``, and
+is not imported here).
 """
 
 from __future__ import annotations

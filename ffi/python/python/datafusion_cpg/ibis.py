@@ -301,7 +301,8 @@ def utf8_normalize(
 def qname_normalize(symbol: Any, module: Any = None, lowercase: Any = False) -> ir.StringValue:
     """``qname_normalize(symbol [, module [, lowercase]])``: the normalized symbol,
     ``module.symbol`` unless the symbol already contains ``.`` or the module is NULL or
-    empty; NULL if the symbol is NULL or normalizes to empty."""
+    empty, lowercased if ``lowercase``; NULL if the symbol is NULL or normalizes to
+    empty."""
     return _optional_call(
         "qname_normalize",
         (

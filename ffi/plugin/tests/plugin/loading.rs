@@ -2,44 +2,16 @@
 //! [`Plugin`], and runs the UDF suite's golden SQL through the foreign objects, row for
 //! row against native registration.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 use datafusion_cpg_loader::Plugin;
+
+use crate::common::{plugin, plugin_ctx, plugin_path, run};
 use datafusion_ffi::udf::ForeignScalarUDF;
 use serde_json::Value;
 
-const VECTORS: &str = include_str!("../../../tests/golden/udf_vectors.json");
-
-/// The plugin library cargo built next to this test binary (`target/<profile>/`).
-fn plugin_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let name = format!(
-        "{}datafusion_cpg_ffi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    [deps.join(&name), deps.parent().unwrap().join(&name)]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
-}
-
-fn plugin() -> Plugin {
-    Plugin::load(plugin_path()).unwrap()
-}
-
-fn plugin_ctx(plugin: &Plugin) -> SessionContext {
-    let ctx = SessionContext::new();
-    plugin.register(&ctx).unwrap();
-    ctx
-}
-
-async fn run(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<Vec<RecordBatch>> {
-    ctx.sql(sql).await?.collect().await
-}
+const VECTORS: &str = include_str!("../../../../tests/golden/udf_vectors.json");
 
 fn cases(kind: &str) -> Vec<Value> {
     let vectors: Value = serde_json::from_str(VECTORS).unwrap();

@@ -1,0 +1,9 @@
+//! Tests of the plugin cdylib as a host loads it (one test binary):
+//! - `loading`: the manifest, registration, golden SQL row for row against native
+//!   registration, errors, two copies of the library, bad libraries;
+//! - `properties`: the property-based robustness harness — random Arrow inputs for every
+//!   function, native and through the plugin, compared.
+
+mod common;
+mod loading;
+mod properties;
