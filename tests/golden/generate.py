@@ -10,7 +10,10 @@ datafusion-cpg, computed independently of the Rust code.
   ``UInt64`` and ``SparkDecimal`` have no tag and are written as the long or bytes Spark
   hashes for them) and, for the stable hash family, ``key_hex`` (the encoded key).
 - span_len, span_overlaps, span_contains, utf8_normalize, qname_normalize and
-  list_enumerate: expected values computed here from their documented semantics.
+  list_enumerate: expected values computed here from their documented semantics (the
+  reference functions below). A span case whose reference raises ``InvalidSpan``
+  (a negative bound, or an end before its start) becomes an error case; so does an
+  unknown normalization form.
 
 File format::
 

@@ -21,7 +21,15 @@ async fn argument_errors_name_the_problem() {
         ),
         (
             "SELECT qname_normalize('a', 'b', 'c')",
-            "qname_normalize expects 1 to 2 arguments (symbol, module), got 3",
+            "qname_normalize: argument 3 (lowercase) has type Utf8; accepted: Boolean or NULL",
+        ),
+        (
+            "SELECT qname_normalize('a', 'b', true, 1)",
+            "qname_normalize expects 1 to 3 arguments (symbol, module, lowercase), got 4",
+        ),
+        (
+            "SELECT span_len(-1, 9223372036854775807)",
+            "span_len: invalid span at row 0 of the batch: start = -1 is negative; spans are half-open [start, end) with 0 <= start <= end",
         ),
         (
             "SELECT qname_normalize(make_array('a'))",

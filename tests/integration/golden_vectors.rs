@@ -81,3 +81,13 @@ async fn every_error_case_fails_with_its_message() {
         );
     }
 }
+
+#[test]
+fn the_vectors_are_for_this_encoding_version() {
+    // The version is not hashed (see `ENCODING_VERSION`): the file records which encoding
+    // its ids were computed under, and must match the one this build implements.
+    assert_eq!(
+        vectors()["version"].as_u64(),
+        Some(u64::from(datafusion_cpg::udfs::hash::encoding::ENCODING_VERSION))
+    );
+}

@@ -27,6 +27,7 @@ const FORMS: &[(&str, usize)] = &[
     ("utf8_normalize", 4),
     ("qname_normalize", 1),
     ("qname_normalize", 2),
+    ("qname_normalize", 3),
     ("list_enumerate", 1),
 ];
 

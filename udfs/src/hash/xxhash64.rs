@@ -298,7 +298,7 @@ enum Hasher<'a> {
 }
 
 /// `array` downcast to the concrete type its data type promises.
-fn typed<'a, T: Array + 'static>(array: &'a dyn Array) -> Result<&'a T> {
+fn typed<T: Array + 'static>(array: &dyn Array) -> Result<&T> {
     array.as_any().downcast_ref::<T>().ok_or_else(|| {
         internal_datafusion_err!(
             "xxhash64: an array of type {} is not a {}",

@@ -3,7 +3,7 @@
 Times, in datafusion-python 55 with the same in-memory data as the Rust bench:
   - ffi: SELECT count(DISTINCT stable_hash64(path, start, end)) with the FFI UDF
   - md5: the same count over md5(concat_ws('|', path, start, end)), no bundle needed
-Prints the median of the runs in milliseconds. Run `cargo bench --bench ffi_overhead`
+Prints the median of the runs in milliseconds. Run `cargo bench -p datafusion-cpg-ffi --bench ffi_overhead`
 first (it writes target/cpg-bench/spans_10m.parquet).
 """
 
@@ -18,7 +18,7 @@ import datafusion
 
 import datafusion_cpg
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "target" / "cpg-bench" / "spans_10m.parquet"
 QUERIES = {
     "ffi_stable_hash64": 'SELECT count(DISTINCT stable_hash64(path, start, "end")) AS n FROM spans',
@@ -38,7 +38,7 @@ def median_ms(ctx: datafusion.SessionContext, sql: str, runs: int) -> tuple[floa
 
 def main() -> None:
     if not DATA.exists():
-        sys.exit(f"{DATA} is missing: run `cargo bench --bench ffi_overhead` first")
+        sys.exit(f"{DATA} is missing: run `cargo bench -p datafusion-cpg-ffi --bench ffi_overhead` first")
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     ctx = datafusion.SessionContext()
     datafusion_cpg.register(ctx)

@@ -1,8 +1,10 @@
-//! The native side of the FFI-overhead comparison: `SELECT count(DISTINCT
-//! stable_hash64(path, start, end))` over 10M in-memory rows in a Rust host with the
-//! bundle registered natively. `benches/ffi_overhead.py` runs the same query on the
-//! same data (the parquet file this bench writes) in datafusion-python 55 with the FFI
-//! UDF, and `md5(concat_ws(...))`, the best a Python user has without the bundle.
+//! FFI overhead, in one process and one build: `SELECT count(DISTINCT stable_hash64(path,
+//! start, end))` over 10M in-memory rows, with the bundle registered natively and with
+//! the same functions loaded from the plugin library of this build
+//! (`datafusion_cpg_loader::Plugin`, so every call crosses datafusion-ffi).
+//! `ffi_overhead.py` next to this file runs the same query on the same data (the parquet
+//! file this bench writes) in datafusion-python 55, and `md5(concat_ws(...))`, the best a
+//! Python user has without the bundle.
 
 use std::fs::File;
 use std::hint::black_box;
@@ -15,7 +17,8 @@ use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::ParquetReadOptions;
+use datafusion::prelude::{ParquetReadOptions, SessionContext};
+use datafusion_cpg_loader::Plugin;
 
 pub const ROWS: usize = 10_000_000;
 const BATCH: usize = 65_536;
@@ -23,9 +26,9 @@ const BATCH: usize = 65_536;
 pub const QUERY: &str =
     r#"SELECT count(DISTINCT stable_hash64(path, start, "end")) AS n FROM spans"#;
 
-/// `target/cpg-bench/spans_10m.parquet` under the workspace (shared with the Python side).
+/// `target/cpg-bench/spans_10m.parquet` under the repository (shared with the Python side).
 fn data_path() -> PathBuf {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     root.join("target")
         .join("cpg-bench")
         .join("spans_10m.parquet")
@@ -75,35 +78,62 @@ fn write_data_if_missing() -> PathBuf {
     path
 }
 
-fn ffi_overhead_native(c: &mut Criterion) {
+/// The plugin library cargo built next to this bench (`target/release/`).
+fn plugin_path() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let deps = exe.parent().unwrap();
+    let name = format!(
+        "{}datafusion_cpg_ffi{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
+    [deps.join(&name), deps.parent().unwrap().join(&name)]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
+}
+
+fn ffi_overhead(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let path = write_data_if_missing();
-    let ctx = datafusion_cpg::session_context().unwrap();
+    let native = datafusion_cpg::session_context().unwrap();
     // Loaded into memory once, as the Python side does, so only the query is timed.
     let batches = runtime.block_on(async {
-        ctx.read_parquet(path.to_str().unwrap(), ParquetReadOptions::default())
+        native
+            .read_parquet(path.to_str().unwrap(), ParquetReadOptions::default())
             .await
             .unwrap()
             .collect()
             .await
             .unwrap()
     });
-    let table = MemTable::try_new(batches[0].schema(), vec![batches]).unwrap();
-    ctx.register_table("spans", Arc::new(table)).unwrap();
+    let table = Arc::new(MemTable::try_new(batches[0].schema(), vec![batches]).unwrap());
+    native.register_table("spans", table.clone()).unwrap();
+
+    let plugin = Plugin::load(plugin_path()).unwrap();
+    let foreign = SessionContext::new();
+    plugin.register(&foreign).unwrap();
+    foreign.register_table("spans", table).unwrap();
 
     let mut group = c.benchmark_group("ffi_overhead_10m_rows");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(30));
-    group.bench_function("native_stable_hash64_count_distinct", |b| {
-        b.iter(|| {
-            black_box(
-                runtime.block_on(async { ctx.sql(QUERY).await.unwrap().collect().await.unwrap() }),
-            )
-        })
-    });
+    for (name, ctx) in [
+        ("native_stable_hash64_count_distinct", &native),
+        ("plugin_stable_hash64_count_distinct", &foreign),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                black_box(
+                    runtime
+                        .block_on(async { ctx.sql(QUERY).await.unwrap().collect().await.unwrap() }),
+                )
+            })
+        });
+    }
     group.finish();
 }
 
-criterion_group!(benches, ffi_overhead_native);
+criterion_group!(benches, ffi_overhead);
 criterion_main!(benches);
