@@ -175,7 +175,9 @@ LIMIT 30;
 -------------------------------------------------------------------------------
 -- Qualified names of functions and classes. Methods are qualified by their
 -- class (module.Class.method): the class is found through the parent span
--- columns. qname_normalize applies utf8_normalize's defaults (NFKC, lowercase).
+-- columns. qname_normalize cleans each part (NFKC, whitespace, stray dots) and keeps
+-- case, since Python names are case-sensitive (textwrap.TextWrapper); a third
+-- argument true would case-fold them as well.
 -------------------------------------------------------------------------------
 
 CREATE TABLE definitions AS
@@ -221,7 +223,7 @@ LIMIT 10;
 
 -------------------------------------------------------------------------------
 -- Identifier normalization: NAME tokens (identifiers and keywords) before and
--- after utf8_normalize (NFKC + lowercase + whitespace collapsing).
+-- after utf8_normalize (NFKC + full Unicode case folding + whitespace collapsing).
 -------------------------------------------------------------------------------
 
 SELECT
@@ -272,7 +274,7 @@ GROUP BY d.node_id, d.qname;
 
 SELECT qname, args
 FROM function_args
-WHERE qname LIKE 'textwrap.textwrapper.%'
+WHERE qname LIKE 'textwrap.TextWrapper.%'
 ORDER BY qname
 LIMIT 5;
 

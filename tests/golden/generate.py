@@ -17,7 +17,7 @@ datafusion-cpg, computed independently of the Rust code.
 
 File format::
 
-    {"version": 1,
+    {"version": <the stable-hash ENCODING_VERSION, 1>,
      "cases": [{"name", "function", "sql": "SELECT <expr> AS v ...", "expected",
                 ["python_args"], ["key_hex"], ["note"]}],
      "error_cases": [{"name", "function", "sql", "error_contains"}]}
@@ -679,106 +679,187 @@ add_error("xxhash64/err_map", "xxhash64", "SELECT xxhash64(map(['a'], [1])) AS v
 add_error("xxhash64/err_no_args", "xxhash64", "SELECT xxhash64() AS v", "xxhash64")
 
 # --------------------------------------------------------------------------------------
-# Spans: half-open [start, end)
+# Spans: half-open [start, end) with 0 <= start <= end
 # --------------------------------------------------------------------------------------
+
+
+class InvalidSpan(Exception):
+    """An invalid span. The SQL functions raise an execution error whose message contains
+    ``fragment``: "<argument> = <value> is negative" or "<end argument> = <end> is before
+    <start argument> = <start>" (the argument is its parameter name, followed in
+    parentheses by the column or expression when there is one), so the fragment starts
+    at the "=" to hold whatever the argument is."""
+
+    def __init__(self, fragment: str) -> None:
+        super().__init__(fragment)
+        self.fragment = fragment
+
+
+def check_spans(*bounds: int) -> None:
+    """Validates the consecutive (start, end) pairs of `bounds`, first pair first. A valid
+    span has 0 <= start <= end; in each pair a negative start is reported before a
+    negative end, and both before an end before the start."""
+    for start, end in zip(bounds[0::2], bounds[1::2]):
+        if start < 0:
+            raise InvalidSpan(f"= {start} is negative")
+        if end < 0:
+            raise InvalidSpan(f"= {end} is negative")
+        if end < start:
+            raise InvalidSpan(f"= {end} is before")
+
+
+# The three functions are strict: a NULL argument gives NULL before any validation, so
+# span_len(-1, NULL) is NULL, not an error.
 
 
 def span_len(s: Optional[int], e: Optional[int]) -> Optional[int]:
     if s is None or e is None:
         return None
-    assert s <= e
-    return e - s
+    check_spans(s, e)
+    return e - s  # 0 <= s <= e, so this fits in Int64 (no overflow, even up to i64::MAX)
 
 
 def span_overlaps(a0, a1, b0, b1) -> Optional[bool]:
     if None in (a0, a1, b0, b1):
         return None
-    assert a0 <= a1 and b0 <= b1
-    # Sharing a byte: some x with a0 <= x < a1 and b0 <= x < b1.
+    check_spans(a0, a1, b0, b1)
+    # Sharing a byte: some x with a0 <= x < a1 and b0 <= x < b1 (so an empty span
+    # overlaps nothing).
     return max(a0, b0) < min(a1, b1)
 
 
 def span_contains(o0, o1, i0, i1) -> Optional[bool]:
     if None in (o0, o1, i0, i1):
         return None
-    assert o0 <= o1 and i0 <= i1
+    check_spans(o0, o1, i0, i1)
     return o0 <= i0 and i1 <= o1
+
+
+SPAN_REFERENCES: dict[str, Callable[..., Any]] = {
+    "span_len": span_len, "span_overlaps": span_overlaps, "span_contains": span_contains,
+}
 
 
 def lit(v: Optional[int]) -> str:
     return "NULL" if v is None else str(v)
 
 
-for name, (s, e) in {
-    "basic": (10, 42), "empty": (5, 5), "zero_start": (0, 7), "negative_start": (-5, 5),
-    "large": (0, 2**63 - 1), "null_start": (None, 3), "null_end": (3, None), "both_null": (None, None),
+def sp(function: str, name: str, args: tuple, sql: Optional[str] = None, note: Optional[str] = None) -> None:
+    """One case of a span function, `args` being the values the query passes (for a query
+    over several rows, the row that decides the outcome). The reference decides the
+    outcome: a value case, or an error case if it raises InvalidSpan; the name says which
+    is intended ("err_..." for an error) and must agree."""
+    sql = sql if sql is not None else f"SELECT {function}({', '.join(map(lit, args))}) AS v"
+    try:
+        value = SPAN_REFERENCES[function](*args)
+    except InvalidSpan as e:
+        assert name.startswith("err_"), f"{function}/{name}: the reference raised {e}"
+        add_error(f"{function}/{name}", function, sql, e.fragment)
+        return
+    assert not name.startswith("err_"), f"{function}/{name}: the reference gave {value!r}"
+    add(f"{function}/{name}", function, sql, value, note=note)
+
+
+I64_MAX = 2**63 - 1
+
+for name, args in {
+    "basic": (10, 42), "empty": (5, 5), "zero_start": (0, 7), "large": (0, I64_MAX),
+    "max_empty": (I64_MAX, I64_MAX), "null_start": (None, 3), "null_end": (3, None),
+    "both_null": (None, None), "null_end_negative_start": (-1, None),
+    "null_start_negative_end": (None, -1), "null_end_max_start": (I64_MAX, None),
+    "err_negative_start": (-5, 5), "err_negative_start_max_end": (-1, I64_MAX),
+    "err_negative_end": (0, -1), "err_both_negative": (-1, -5),
+    "err_end_before_start": (5, 4), "err_max_start_zero_end": (I64_MAX, 0),
 }.items():
-    add(f"span_len/{name}", "span_len", f"SELECT span_len({lit(s)}, {lit(e)}) AS v", span_len(s, e))
-add("span_len/int32_uint8", "span_len", "SELECT span_len(arrow_cast(1, 'Int32'), arrow_cast(4, 'UInt8')) AS v", 3)
-add("span_len/int16", "span_len", "SELECT span_len(arrow_cast(-3, 'Int16'), arrow_cast(3, 'Int16')) AS v", 6)
-add("span_len/uint64", "span_len", "SELECT span_len(arrow_cast(2, 'UInt64'), arrow_cast(9, 'UInt64')) AS v", 7)
-add("span_len/column", "span_len", "SELECT span_len(s, e) AS v FROM (VALUES (3, 10)) AS t(s, e)", 7)
-add_error("span_len/err_end_before_start", "span_len", "SELECT span_len(5, 4) AS v", "invalid span")
+    sp("span_len", name, args, note={
+        "large": "the largest valid span: no overflow",
+        "null_end_negative_start": "NULL wins over validation",
+        "null_start_negative_end": "NULL wins over validation",
+    }.get(name))
+sp("span_len", "int32_uint8", (1, 4), "SELECT span_len(arrow_cast(1, 'Int32'), arrow_cast(4, 'UInt8')) AS v")
+sp("span_len", "int16", (3, 9), "SELECT span_len(arrow_cast(3, 'Int16'), arrow_cast(9, 'Int16')) AS v")
+sp("span_len", "err_int16_negative", (-3, 3),
+   "SELECT span_len(arrow_cast(-3, 'Int16'), arrow_cast(3, 'Int16')) AS v")
+sp("span_len", "uint64", (2, 9), "SELECT span_len(arrow_cast(2, 'UInt64'), arrow_cast(9, 'UInt64')) AS v")
+sp("span_len", "column", (3, 10), "SELECT span_len(s, e) AS v FROM (VALUES (3, 10)) AS t(s, e)")
+sp("span_len", "column_null_negative", (-1, None),
+   "SELECT span_len(s, e) AS v FROM (VALUES (-1, CAST(NULL AS BIGINT))) AS t(s, e)",
+   note="NULL wins over validation in a column too")
+sp("span_len", "err_column_negative", (-1, 9),
+   "SELECT span_len(s, e) AS v FROM (VALUES (0, 1), (-1, 9)) AS t(s, e)")
 
 for name, args in {
     "partial": (0, 10, 5, 20), "touching": (0, 10, 10, 20), "touching_rev": (10, 20, 0, 10),
     "partial_rev": (5, 20, 0, 10), "inside": (0, 10, 2, 3), "outside": (2, 3, 0, 10),
     "identical": (0, 10, 0, 10), "disjoint": (0, 5, 7, 9), "one_byte": (0, 10, 9, 10),
     "empty_a_inside_b": (5, 5, 0, 10), "empty_b_inside_a": (0, 10, 5, 5), "both_empty_same": (5, 5, 5, 5),
-    "empty_at_start": (0, 10, 0, 0), "negative": (-10, -2, -3, 4),
+    "empty_at_start": (0, 10, 0, 0), "large": (0, I64_MAX, I64_MAX - 1, I64_MAX),
     "null_a_start": (None, 10, 5, 20), "null_b_end": (0, 10, 5, None),
+    "null_with_negative": (-10, -2, None, 4), "null_with_invalid_a": (10, 5, 0, None),
+    "err_negative": (-10, -2, -3, 4), "err_negative_b_start": (0, 1, -3, 4),
+    "err_invalid_a": (10, 5, 0, 1), "err_invalid_b": (0, 1, 10, 5),
+    "err_a_reported_first": (10, 5, -1, 1),
 }.items():
-    add(f"span_overlaps/{name}", "span_overlaps",
-        f"SELECT span_overlaps({', '.join(map(lit, args))}) AS v", span_overlaps(*args),
-        note="empty spans overlap nothing" if "empty" in name else None)
-add("span_overlaps/int32", "span_overlaps",
-    "SELECT span_overlaps(arrow_cast(0, 'Int32'), arrow_cast(10, 'Int32'), arrow_cast(5, 'UInt8'), 20) AS v", True)
-add("span_overlaps/column", "span_overlaps",
-    "SELECT span_overlaps(a, b, c, d) AS v FROM (VALUES (0, 10, 9, 12)) AS t(a, b, c, d)", True)
-add_error("span_overlaps/err_invalid_a", "span_overlaps", "SELECT span_overlaps(10, 5, 0, 1) AS v", "invalid span")
-add_error("span_overlaps/err_invalid_b", "span_overlaps", "SELECT span_overlaps(0, 1, 10, 5) AS v", "invalid span")
+    note = None
+    if "empty" in name:
+        note = "empty spans overlap nothing"
+    elif name.startswith("null_with"):
+        note = "NULL wins over validation"
+    sp("span_overlaps", name, args, note=note)
+sp("span_overlaps", "int32", (0, 10, 5, 20),
+   "SELECT span_overlaps(arrow_cast(0, 'Int32'), arrow_cast(10, 'Int32'), arrow_cast(5, 'UInt8'), 20) AS v")
+sp("span_overlaps", "column", (0, 10, 9, 12),
+   "SELECT span_overlaps(a, b, c, d) AS v FROM (VALUES (0, 10, 9, 12)) AS t(a, b, c, d)")
 
 for name, args in {
     "inside": (0, 100, 10, 20), "outside": (10, 20, 0, 100), "self": (0, 10, 0, 10),
     "partial": (0, 10, 5, 15), "disjoint": (0, 10, 20, 30), "same_start_longer": (0, 10, 0, 11),
     "empty_inner_at_end": (0, 10, 10, 10), "empty_inner_at_start": (0, 10, 0, 0),
     "empty_inner_after_end": (0, 10, 11, 11), "empty_in_empty": (5, 5, 5, 5),
-    "nonempty_in_empty": (5, 5, 5, 6), "negative": (-10, 0, -5, -1),
+    "nonempty_in_empty": (5, 5, 5, 6), "large": (0, I64_MAX, I64_MAX, I64_MAX),
     "null_outer": (None, 10, 1, 2), "null_inner": (0, 10, 1, None),
+    "null_with_invalid": (None, -1, 5, 4),
+    "err_negative": (-10, 0, -5, -1), "err_negative_inner_end": (0, 10, 0, -1),
+    "err_invalid": (0, 10, 5, 4),
 }.items():
-    add(f"span_contains/{name}", "span_contains",
-        f"SELECT span_contains({', '.join(map(lit, args))}) AS v", span_contains(*args))
-add("span_contains/column", "span_contains",
-    "SELECT span_contains(a, b, c, d) AS v FROM (VALUES (0, 10, 10, 10)) AS t(a, b, c, d)", True)
-add_error("span_contains/err_invalid", "span_contains", "SELECT span_contains(0, 10, 5, 4) AS v", "invalid span")
+    sp("span_contains", name, args, note="NULL wins over validation" if name == "null_with_invalid" else None)
+sp("span_contains", "column", (0, 10, 10, 10),
+   "SELECT span_contains(a, b, c, d) AS v FROM (VALUES (0, 10, 10, 10)) AS t(a, b, c, d)")
 
 # --------------------------------------------------------------------------------------
 # Text: utf8_normalize, qname_normalize
 # --------------------------------------------------------------------------------------
 
-# Unicode White_Space (PropList.txt): what Rust's char::is_whitespace, str::trim and
-# str::split_whitespace use. Python's str.isspace() also accepts U+001C..U+001F, so it
-# is not used here.
+# Unicode White_Space (PropList.txt): what Rust's char::is_whitespace and str::trim use.
+# Python's str.isspace() and str.strip() also accept U+001C..U+001F, so they are not used
+# here.
 WHITE_SPACE = frozenset(
     [chr(c) for c in range(0x09, 0x0E)]
     + ["\u0020", "\u0085", "\u00a0", "\u1680"]
     + [chr(c) for c in range(0x2000, 0x200B)]
     + ["\u2028", "\u2029", "\u202f", "\u205f", "\u3000"]
 )
+WHITE_SPACE_CHARS = "".join(sorted(WHITE_SPACE))
 
 
-def normalize(text: Optional[str], form: Optional[str] = None, casefold: Optional[bool] = None,
-              collapse_ws: Optional[bool] = None) -> Optional[str]:
-    """utf8_normalize: Unicode normalization (default NFKC), then lowercase (default
-    on), then whitespace runs to one space (default on), then trim. NULL options mean
-    their default."""
-    if text is None:
-        return None
-    form = "NFKC" if form is None else form.strip().upper()
-    s = unicodedata.normalize(form, text)
-    if casefold is None or casefold:
-        s = s.lower()  # full Unicode lowercase mapping (Rust str::to_lowercase), not casefold()
-    if collapse_ws is None or collapse_ws:
+class UnknownForm(Exception):
+    pass
+
+
+def parse_form(name: str) -> str:
+    """A form name, ignoring surrounding White_Space and ASCII case (as the Rust does:
+    str::trim, eq_ignore_ascii_case)."""
+    trimmed = name.strip(WHITE_SPACE_CHARS)
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        if trimmed.isascii() and trimmed.upper() == form:
+            return form
+    raise UnknownForm(name)
+
+
+def finish_ws(s: str, collapse_ws: bool) -> str:
+    """Leading and trailing White_Space removed and, if collapse_ws, every inner run of
+    White_Space replaced by one space."""
+    if collapse_ws:
         words, word = [], []
         for ch in s:
             if ch in WHITE_SPACE:
@@ -790,12 +871,27 @@ def normalize(text: Optional[str], form: Optional[str] = None, casefold: Optiona
         if word:
             words.append("".join(word))
         return " ".join(words)
-    start, end = 0, len(s)
-    while start < end and s[start] in WHITE_SPACE:
-        start += 1
-    while end > start and s[end - 1] in WHITE_SPACE:
-        end -= 1
-    return s[start:end]
+    return s.strip(WHITE_SPACE_CHARS)
+
+
+def normalize(text: Optional[str], form: Optional[str] = None, casefold: Optional[bool] = None,
+              collapse_ws: Optional[bool] = None) -> Optional[str]:
+    """utf8_normalize, in this order: (1) Unicode normalization to form (default NFKC);
+    (2) if casefold (default true): full Unicode case folding, then normalization to form
+    again (folding can give unnormalized text, e.g. U+01F0 folds to j + U+030C, which NFC
+    composes back); (3) White_Space trimmed and, if collapse_ws (default true), inner runs
+    collapsed to one space. NULL options mean their default.
+
+    Python's str.casefold() is full case folding (CaseFolding.txt statuses C and F, not
+    the Turkic T), like the Rust `caseless` crate: 'ß' -> 'ss', 'Σ' and 'ς' -> 'σ',
+    'ﬁ' -> 'fi', Cherokee small letters -> capitals. It is not str.lower()."""
+    if text is None:
+        return None
+    form = "NFKC" if form is None else parse_form(form)
+    s = unicodedata.normalize(form, text)
+    if casefold is None or casefold:
+        s = unicodedata.normalize(form, s.casefold())
+    return finish_ws(s, collapse_ws is None or collapse_ws)
 
 
 def sql_str(s: Optional[str]) -> str:
@@ -821,7 +917,8 @@ un("empty", "")
 un("only_spaces", "   ")
 un("ascii_upper", "Hello World")
 un("ligature_nfkc", "ﬁle")
-un("ligature_nfc", "ﬁle", "NFC")
+un("ligature_nfc", "ﬁle", "NFC", note="NFC keeps U+FB01; case folding turns it into 'fi'")
+un("ligature_nfc_no_casefold", "ﬁle", "NFC", False)
 un("fullwidth_nfkc", "ＡＢＣ１２３")
 un("nfd_e_acute", "\u00c9t\u00e9", "NFD", note="NFD decomposes: e + U+0301")
 un("nfc_compose", "E\u0301te\u0301", "NFC")
@@ -837,51 +934,102 @@ un("unicode_spaces", "a\u2003\u3000b\u00a0c\u2028d\u0085e", "NFC",
    note="U+2003, U+3000, U+00A0, U+2028, U+0085 are White_Space (no NFKC, so collapse does it)")
 un("zero_width_space_kept", "a\u200bb", note="U+200B is not White_Space")
 un("unit_separator_kept", "a\u001fb", note="U+001F is not Unicode White_Space (Python str.isspace() says it is)")
-un("greek_final_sigma", "ΟΔΟΣ ΟΔΟΣ", note="final sigma: lowercase gives ς at word end in both Rust and Python")
-un("dotted_capital_i", "İ", note="U+0130 lowercases to i + U+0307")
-un("sharp_s_lowercase_only", "Straße", note="lowercase keeps ß; str.casefold() would give 'strasse'")
+un("greek_final_sigma", "ΟΔΟΣ ΟΔΟΣ", note="case folding maps Σ to σ everywhere: no final ς")
+un("greek_caps", "ΣΑΣ")
+un("greek_final_sigma_small", "ς", note="ς folds to σ")
+un("dotted_capital_i", "İ", note="U+0130 folds to i + U+0307 (status F; the Turkic T mapping is not used)")
+un("sharp_s", "Straße", note="full case folding: ß -> ss (lowercasing would keep ß)")
+un("sharp_s_nfc", "Straße", "NFC")
+un("sharp_s_no_casefold", "Straße", "NFC", False)
+un("capital_sharp_s", "\u1e9e", note="U+1E9E folds to ss")
+un("cherokee_folds_to_capital", "\uab70", "NFC", note="U+AB70 folds to U+13A0; lowercasing would keep it")
+un("fold_then_renormalize_nfc", "\u01f0", "NFC",
+   note="U+01F0 folds to j + U+030C, which NFC composes back to U+01F0")
+un("fold_then_renormalize_nfd", "\u01f0", "NFD")
 un("largeutf8_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'LargeUtf8')")
 un("utf8view_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'Utf8View')")
 un("dict_input", "  Ａ  B ", sql_text="arrow_cast('  Ａ  B ', 'Dictionary(Int32, Utf8)')")
 add("utf8_normalize/column", "utf8_normalize",
     "SELECT utf8_normalize(x, f) AS v FROM (VALUES ('  Ｆｏｏ   Bar ', 'NFC')) AS t(x, f)",
     normalize("  Ｆｏｏ   Bar ", "NFC"))
-add_error("utf8_normalize/err_form", "utf8_normalize", "SELECT utf8_normalize('a', 'NFX') AS v", "NFX")
+try:
+    normalize("a", "NFX")
+    raise AssertionError("the reference accepted form NFX")
+except UnknownForm:
+    add_error("utf8_normalize/err_form", "utf8_normalize", "SELECT utf8_normalize('a', 'NFX') AS v", "NFX")
 
 
-def qname(symbol: Optional[str], module: Optional[str] = None) -> Optional[str]:
+def clean_name(name: str, lowercase: bool) -> str:
+    """One qname_normalize operand cleaned: NFKC; if lowercase, case folding then NFKC
+    again; White_Space trimmed and inner runs collapsed (utf8_normalize's pipeline with
+    form NFKC, casefold = lowercase, collapse_ws); then split on '.', each part trimmed,
+    empty parts dropped, joined with '.' (whitespace around dots removed, runs of dots
+    collapsed, leading and trailing dots removed)."""
+    text = normalize(name, "NFKC", lowercase, True)
+    assert text is not None
+    parts = (p.strip(WHITE_SPACE_CHARS) for p in text.split("."))
+    return ".".join(p for p in parts if p)
+
+
+def qname(symbol: Optional[str], module: Optional[str] = None, lowercase: Optional[bool] = None) -> Optional[str]:
+    """qname_normalize: NULL for a NULL symbol or one that cleans to ''; the cleaned
+    symbol if it contains '.' or the module is NULL or cleans to ''; else
+    'module.symbol'. Case is kept unless lowercase is true (NULL means false)."""
     if symbol is None:
         return None
-    sym = normalize(symbol)
-    mod = normalize(module) if module is not None else ""
+    fold = bool(lowercase)
+    sym = clean_name(symbol, fold)
     if not sym:
         return None
-    if "." in sym or not mod:
+    if "." in sym:
+        return sym
+    mod = clean_name(module, fold) if module is not None else ""
+    if not mod:
         return sym
     return f"{mod}.{sym}"
 
 
-def qn(name: str, symbol: Optional[str], *module: Optional[str], note: Optional[str] = None) -> None:
-    sql_args = [sql_str(symbol)] + [sql_str(m) for m in module]
+def qn(name: str, symbol: Optional[str], *opts: Any, note: Optional[str] = None) -> None:
+    """A qname_normalize case; opts are the module (text) and then lowercase (flag)."""
+    sql_args = [sql_str(symbol)]
+    if len(opts) >= 1:
+        sql_args.append(sql_str(opts[0]))
+    if len(opts) >= 2:
+        sql_args.append(sql_bool(opts[1]))
     add(f"qname_normalize/{name}", "qname_normalize", call("qname_normalize", sql_args),
-        qname(symbol, *module), note=note)
+        qname(symbol, *opts), note=note)
 
 
 qn("doc_example", " Foo ", "Pkg.Mod")
+qn("case_kept", "Parser", "json.decoder", note="case is kept by default")
+qn("lowercase_true", "Parser", "JSON.Decoder", True)
+qn("lowercase_false", "Parser", "JSON.Decoder", False)
+qn("lowercase_null", "Parser", "JSON.Decoder", None, note="NULL lowercase means false")
+qn("lowercase_full_folding", "Straße", "Ｍod", True, note="lowercase is full case folding after NFKC")
 qn("already_qualified", "os.path", "x")
 qn("symbol_only", "Foo")
 qn("null_module", "Foo", None)
 qn("empty_module", "Foo", "")
 qn("blank_module", "Foo", "   ")
+qn("dots_only_module", "Foo", " .. ", note="a module that cleans to '' is no module")
 qn("empty_symbol", "", "m")
 qn("blank_symbol", "   ", "m")
 qn("null_symbol", None, "m")
+qn("dots_only_symbol", "...", note="cleans to '': NULL")
+qn("dots_only_symbol_with_module", "...", "m")
+qn("dot_cleanup", " a . .b.. ", note="whitespace around dots, runs of dots, leading and trailing dots")
+qn("dot_cleanup_with_module", " a . .b.. ", "m", note="the cleaned symbol contains '.', so the module is not added")
+qn("leading_dot_not_qualified", ".Foo", "m", note="a leading dot is removed, so the symbol is not qualified")
+qn("module_dot_cleanup", " Foo ", " Pkg . Mod. ")
 qn("fullwidth", "Ｆｏｏ", "Ｍｏｄ")
 qn("whitespace_inside", "My   Func", "a \t b")
 qn("fullwidth_dot_is_qualified", "a．b", "m", note="NFKC maps U+FF0E to '.', so the symbol is qualified")
 qn("dotted_module", "f", "A.B.C")
 add("qname_normalize/column", "qname_normalize",
     "SELECT qname_normalize(s, m) AS v FROM (VALUES ('Foo', 'Bar')) AS t(s, m)", qname("Foo", "Bar"))
+add("qname_normalize/column_lowercase", "qname_normalize",
+    "SELECT qname_normalize(s, m, l) AS v FROM (VALUES ('Foo', 'Bar', true)) AS t(s, m, l)",
+    qname("Foo", "Bar", True))
 add("qname_normalize/utf8view", "qname_normalize",
     "SELECT qname_normalize(arrow_cast('Foo', 'Utf8View'), arrow_cast('Bar', 'LargeUtf8')) AS v",
     qname("Foo", "Bar"))
@@ -923,7 +1071,7 @@ add_error("list_enumerate/err_not_list", "list_enumerate", "SELECT list_enumerat
 
 
 def main() -> int:
-    doc = {"version": 1, "cases": cases, "error_cases": error_cases}
+    doc = {"version": ref.ENCODING_VERSION, "cases": cases, "error_cases": error_cases}
     text = json.dumps(doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     if "--check" in sys.argv[1:]:
         current = OUT.read_text(encoding="utf-8") if OUT.exists() else ""

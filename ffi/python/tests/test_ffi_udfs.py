@@ -148,3 +148,16 @@ def test_another_datafusion_major_is_refused(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(datafusion, "__version__", "54.0.0")
     with pytest.raises(ImportError, match="built for datafusion 55.x, but datafusion 54.0.0"):
         datafusion_cpg.register(datafusion.SessionContext())
+
+
+def test_the_manifest_is_the_registry_with_versions() -> None:
+    manifest = datafusion_cpg.manifest()
+    assert manifest["name"] == "datafusion-cpg"
+    assert manifest["abi_major"] == 1
+    assert manifest["datafusion_ffi_major"] == 55
+    assert manifest["stable_hash_encoding_version"] == reference.ENCODING_VERSION
+    assert manifest["stable_hash_encoding_version"] == VECTORS["version"]
+    functions = [e["name"] for e in manifest["exports"] if e["kind"] == "scalar_function"]
+    assert functions == udfs.names()
+    linked_only = {e["kind"] for e in manifest["exports"] if not e["crosses_ffi"]}
+    assert linked_only == {"relation_planner", "analyzer_rule"}

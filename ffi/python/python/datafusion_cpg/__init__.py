@@ -14,7 +14,8 @@ is not imported here).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 from . import _native, udfs
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 __version__: str = _native.__version__
 
-__all__ = ["register", "udfs", "__version__"]
+__all__ = ["manifest", "register", "udfs", "__version__"]
 
 
 def register(ctx: datafusion.SessionContext) -> list[str]:
@@ -37,3 +38,11 @@ def register(ctx: datafusion.SessionContext) -> list[str]:
     for name in names:
         ctx.register_udf(udfs.function(name))
     return names
+
+
+def manifest() -> dict[str, Any]:
+    """What this build exports: the bundle's export registry (``exports``: kind, name,
+    whether it crosses FFI), the plugin ABI major, the datafusion-ffi major and the
+    stable-hash encoding version (``stable_hash_encoding_version``). The same manifest
+    the Rust plugin carries."""
+    return json.loads(_native.manifest_json())

@@ -237,7 +237,8 @@ def xxhash64(*parts: Any) -> ir.IntegerValue:
 @ibis.udf.scalar.builtin
 def span_len(start: int, end: int) -> int:
     """``span_len(start, end)``: ``end - start`` of the half-open byte span; NULL if a
-    bound is NULL; an execution error if ``end < start``."""
+    bound is NULL (checked first); an execution error if a bound is negative or
+    ``end < start`` (a valid span has ``0 <= start <= end``)."""
 
 
 @ibis.udf.scalar.builtin
@@ -283,8 +284,9 @@ def utf8_normalize(
     text: Any, form: Any = "NFKC", casefold: Any = True, collapse_ws: Any = True
 ) -> ir.StringValue:
     """``utf8_normalize(text [, form [, casefold [, collapse_ws]]])``: Unicode normal form
-    ``form`` (NFC/NFD/NFKC/NFKD), lowercased if ``casefold``, whitespace runs to one
-    space and trimmed if ``collapse_ws``. NULL text gives NULL."""
+    ``form`` (NFC/NFD/NFKC/NFKD); case folded if ``casefold`` (full Unicode case folding,
+    ``'Straße'`` -> ``'strasse'``, then ``form`` again); trimmed, and whitespace runs to one
+    space if ``collapse_ws``. NULL text gives NULL."""
     return _optional_call(
         "utf8_normalize",
         (
@@ -301,8 +303,8 @@ def utf8_normalize(
 def qname_normalize(symbol: Any, module: Any = None, lowercase: Any = False) -> ir.StringValue:
     """``qname_normalize(symbol [, module [, lowercase]])``: the normalized symbol,
     ``module.symbol`` unless the symbol already contains ``.`` or the module is NULL or
-    empty, lowercased if ``lowercase``; NULL if the symbol is NULL or normalizes to
-    empty."""
+    empty; case kept unless ``lowercase`` (then case folded); NULL if the symbol is NULL
+    or normalizes to empty."""
     return _optional_call(
         "qname_normalize",
         (

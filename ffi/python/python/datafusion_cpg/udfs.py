@@ -70,12 +70,14 @@ def span_contains() -> datafusion.ScalarUDF:
 
 
 def utf8_normalize() -> datafusion.ScalarUDF:
-    """utf8_normalize(text [, form [, casefold [, collapse_ws]]]) -> Utf8."""
+    """utf8_normalize(text [, form [, casefold [, collapse_ws]]]) -> Utf8 (casefold is full
+    Unicode case folding)."""
     return function("utf8_normalize")
 
 
 def qname_normalize() -> datafusion.ScalarUDF:
-    """qname_normalize(symbol [, module]) -> Utf8: normalized qualified name."""
+    """qname_normalize(symbol [, module [, lowercase]]) -> Utf8: normalized qualified name
+    (case kept unless lowercase)."""
     return function("qname_normalize")
 
 

@@ -25,10 +25,12 @@ def span_contains() -> datafusion.ScalarUDF:
     """span_contains(outer_start, outer_end, inner_start, inner_end) -> Boolean."""
     ...
 def utf8_normalize() -> datafusion.ScalarUDF:
-    """utf8_normalize(text [, form [, casefold [, collapse_ws]]]) -> Utf8."""
+    """utf8_normalize(text [, form [, casefold [, collapse_ws]]]) -> Utf8 (casefold is full
+    Unicode case folding)."""
     ...
 def qname_normalize() -> datafusion.ScalarUDF:
-    """qname_normalize(symbol [, module]) -> Utf8: normalized qualified name."""
+    """qname_normalize(symbol [, module [, lowercase]]) -> Utf8: normalized qualified name
+    (case kept unless lowercase)."""
     ...
 def list_enumerate() -> datafusion.ScalarUDF:
     """list_enumerate(list) -> List<Struct<ordinality Int64, value T>>, 1-based."""
