@@ -116,6 +116,7 @@ fn stable_hash(c: &mut Criterion) {
             "md5(concat_ws('|', path, start, \"end\"))",
         ),
         ("spark_xxhash64", &spark, "xxhash64(path, start, \"end\")"),
+        ("cpg_xxhash64", &ctx, "xxhash64(path, start, \"end\")"),
     ];
     let mut group = c.benchmark_group("stable_hash_8192_rows");
     for (name, ctx, sql) in cases {

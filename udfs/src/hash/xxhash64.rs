@@ -219,11 +219,7 @@ fn hash_column(array: &ArrayRef, hashes: &mut [u64]) -> Result<()> {
             hashes.len()
         );
     }
-    let hasher = Hasher::new(array.as_ref())?;
-    for (row, hash) in hashes.iter_mut().enumerate() {
-        *hash = hasher.fold(row, *hash)?;
-    }
-    Ok(())
+    Hasher::new(array.as_ref())?.fold_column(hashes)
 }
 
 /// One column prepared for hashing: the typed array of every level, and of every nested
@@ -317,6 +313,50 @@ fn timestamp_values<T: ArrowPrimitiveType<Native = i64>>(array: &dyn Array) -> O
 }
 
 impl<'a> Hasher<'a> {
+    /// Folds row `i` of this column into `hashes[i]` for every row. Flat columns (the
+    /// common case) run one tight loop per column; nested ones go row by row through
+    /// [`Hasher::fold`]. Callers ensure `hashes` has the column's length.
+    fn fold_column(&self, hashes: &mut [u64]) -> Result<()> {
+        macro_rules! each {
+            ($array:expr, |$value:ident, $seed:ident| $hash:expr) => {{
+                let array = $array;
+                for (index, slot) in hashes.iter_mut().enumerate() {
+                    if array.is_valid(index) {
+                        let $value = array.value(index);
+                        let $seed = *slot;
+                        *slot = $hash;
+                    }
+                }
+            }};
+        }
+        match self {
+            Hasher::Null => {}
+            Hasher::Boolean(a) => each!(a, |v, seed| hash_int(i32::from(v), seed)),
+            Hasher::Int8(a) => each!(a, |v, seed| hash_int(i32::from(v), seed)),
+            Hasher::Int16(a) => each!(a, |v, seed| hash_int(i32::from(v), seed)),
+            Hasher::Int32(a) => each!(a, |v, seed| hash_int(v, seed)),
+            Hasher::UInt8(a) => each!(a, |v, seed| hash_int(i32::from(v), seed)),
+            Hasher::UInt16(a) => each!(a, |v, seed| hash_int(i32::from(v), seed)),
+            Hasher::UInt32(a) => each!(a, |v, seed| hash_long(i64::from(v), seed)),
+            Hasher::Int64(a) => each!(a, |v, seed| hash_long(v, seed)),
+            Hasher::Date32(a) => each!(a, |v, seed| hash_int(v, seed)),
+            Hasher::Float32(a) => each!(a, |v, seed| hash_float(v, seed)),
+            Hasher::Float64(a) => each!(a, |v, seed| hash_double(v, seed)),
+            Hasher::Utf8(a) => each!(a, |v, seed| xxh64(v.as_bytes(), seed)),
+            Hasher::LargeUtf8(a) => each!(a, |v, seed| xxh64(v.as_bytes(), seed)),
+            Hasher::Utf8View(a) => each!(a, |v, seed| xxh64(v.as_bytes(), seed)),
+            Hasher::Binary(a) => each!(a, |v, seed| xxh64(v, seed)),
+            Hasher::LargeBinary(a) => each!(a, |v, seed| xxh64(v, seed)),
+            Hasher::BinaryView(a) => each!(a, |v, seed| xxh64(v, seed)),
+            _ => {
+                for (row, hash) in hashes.iter_mut().enumerate() {
+                    *hash = self.fold(row, *hash)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn new(array: &'a dyn Array) -> Result<Self> {
         use DataType::*;
         Ok(match array.data_type() {
