@@ -78,7 +78,8 @@ fn write_data_if_missing() -> PathBuf {
     path
 }
 
-/// The plugin library cargo built next to this bench (`target/release/`).
+/// The plugin library in `target/release/` (cargo does not build a cdylib for a bench:
+/// `cargo build --release -p datafusion-cpg-ffi` first).
 fn plugin_path() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
@@ -90,7 +91,13 @@ fn plugin_path() -> PathBuf {
     [deps.join(&name), deps.parent().unwrap().join(&name)]
         .into_iter()
         .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not found next to {}: build it first with \
+                 `cargo build --release -p datafusion-cpg-ffi`",
+                exe.display()
+            )
+        })
 }
 
 fn ffi_overhead(c: &mut Criterion) {
