@@ -88,6 +88,8 @@ fn the_vectors_are_for_this_encoding_version() {
     // its ids were computed under, and must match the one this build implements.
     assert_eq!(
         vectors()["version"].as_u64(),
-        Some(u64::from(datafusion_cpg::udfs::hash::encoding::ENCODING_VERSION))
+        Some(u64::from(
+            datafusion_cpg::udfs::hash::encoding::ENCODING_VERSION
+        ))
     );
 }

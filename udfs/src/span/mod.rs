@@ -313,5 +313,4 @@ mod tests {
         let (_, same_field) = test_support::column("start", vec![Some(1)]);
         assert_eq!(arg_label(Some(&same_field), "start"), None);
     }
-
 }
