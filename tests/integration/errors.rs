@@ -35,7 +35,18 @@ async fn argument_errors_name_the_problem() {
             "SELECT qname_normalize(make_array('a'))",
             "argument 1 (symbol) has type List",
         ),
-        ("SELECT span_len('a', 1)", "span_len"),
+        (
+            "SELECT span_len('a', 1)",
+            "span_len: argument start has type Utf8; accepted: an integer type",
+        ),
+        (
+            "SELECT span_len(arrow_cast(1, 'UInt64'), arrow_cast(18446744073709551615, 'UInt64'))",
+            "span_len: invalid span at row 0 of the batch: end = 18446744073709551615 is beyond the largest supported offset 9223372036854775807",
+        ),
+        (
+            "SELECT span_overlaps(1, 2, 3.5, 4)",
+            "span_overlaps: argument b_start has type Float64",
+        ),
         ("SELECT span_contains(1, 2, 3)", "expects 4 arguments"),
         ("SELECT span_len(5, 4)", "invalid span"),
         (

@@ -78,8 +78,7 @@ fn write_data_if_missing() -> PathBuf {
     path
 }
 
-/// The plugin library in `target/release/` (cargo does not build a cdylib for a bench:
-/// `cargo build --release -p datafusion-cpg-ffi` first).
+/// The plugin library cargo built next to this bench (`target/release/`).
 fn plugin_path() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let deps = exe.parent().unwrap();
@@ -91,13 +90,7 @@ fn plugin_path() -> PathBuf {
     [deps.join(&name), deps.parent().unwrap().join(&name)]
         .into_iter()
         .find(|p| p.exists())
-        .unwrap_or_else(|| {
-            panic!(
-                "{name} not found next to {}: build it first with \
-                 `cargo build --release -p datafusion-cpg-ffi`",
-                exe.display()
-            )
-        })
+        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
 }
 
 fn ffi_overhead(c: &mut Criterion) {

@@ -1,8 +1,10 @@
 //! Functions on half-open byte spans `[start, end)`: `span_len`, `span_overlaps`,
 //! `span_contains`.
 //!
-//! This module owns what the three share: their signature (any integer argument,
-//! coerced to Int64), reading the arguments, the validity rule for a span and its error
+//! This module owns what the three share: their signature and coercion (any integer
+//! argument: UInt64 is read as is, so a value above `i64::MAX` is reported with its row
+//! instead of failing DataFusion's cast; every other integer type becomes Int64), reading
+//! the arguments, the validity rule for a span and its error
 //! message. A valid span has `0 <= start <= end`. The functions are strict: a NULL
 //! argument gives NULL, before any validation. An invalid span is an execution error
 //! naming the function, the row of the batch, the argument as the query wrote it, its
@@ -12,25 +14,55 @@ pub mod span_contains;
 pub mod span_len;
 pub mod span_overlaps;
 
-use datafusion::arrow::array::{Array, AsArray, Int64Array};
-use datafusion::arrow::datatypes::{DataType, FieldRef, Int64Type};
-use datafusion::common::types::{NativeType, logical_int64};
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_datafusion_err, exec_err};
-use datafusion::logical_expr::{
-    Coercion, ColumnarValue, ScalarFunctionArgs, Signature, TypeSignatureClass, Volatility,
+use datafusion::arrow::array::{Array, AsArray, Int64Array, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, FieldRef, Int64Type, UInt64Type};
+use datafusion::common::{
+    DataFusionError, Result, ScalarValue, exec_datafusion_err, exec_err, plan_err,
 };
+use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, Signature, Volatility};
 
 /// The rule quoted by every invalid-span error.
 const SPAN_RULE: &str = "spans are half-open [start, end) with 0 <= start <= end";
 
-/// `n` integer arguments, each coerced to Int64.
-pub(crate) fn span_signature(n: usize) -> Signature {
-    let int64 = Coercion::new_implicit(
-        TypeSignatureClass::Native(logical_int64()),
-        vec![TypeSignatureClass::Integer],
-        NativeType::Int64,
-    );
-    Signature::coercible(vec![int64; n], Volatility::Immutable)
+/// The signature of a span function: its arguments are checked by [`coerce_span_args`].
+pub(crate) fn span_signature() -> Signature {
+    Signature::user_defined(Volatility::Immutable)
+}
+
+/// The argument types a span function reads: UInt64 (and a dictionary of it) stays
+/// UInt64, every other integer type and NULL become Int64; anything else is a planning
+/// error naming the parameter.
+pub(crate) fn coerce_span_args<const N: usize>(
+    function: &str,
+    params: [&str; N],
+    arg_types: &[DataType],
+) -> Result<Vec<DataType>> {
+    if arg_types.len() != N {
+        return plan_err!(
+            "{function} expects {N} arguments ({}), got {}",
+            params.join(", "),
+            arg_types.len()
+        );
+    }
+    arg_types
+        .iter()
+        .zip(params)
+        .map(|(data_type, param)| {
+            let value_type = match data_type {
+                DataType::Dictionary(_, value) => value.as_ref(),
+                other => other,
+            };
+            match value_type {
+                DataType::UInt64 => Ok(DataType::UInt64),
+                DataType::Null => Ok(DataType::Int64),
+                integer if integer.is_integer() => Ok(DataType::Int64),
+                _ => plan_err!(
+                    "{function}: argument {param} has type {data_type}; accepted: an integer \
+                     type (Int8 to Int64, UInt8 to UInt64, or a dictionary of one) or NULL"
+                ),
+            }
+        })
+        .collect()
 }
 
 /// Per-row results of a span function: one value when every argument was a scalar,
@@ -60,6 +92,12 @@ pub(crate) fn eval_spans<const N: usize, T>(
         .args
         .iter()
         .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    if all_scalar && args.number_rows == 0 {
+        // No row to evaluate (an empty batch): no value, and no error for a bad span
+        // nobody asked about. Over FFI scalars arrive as zero-length arrays, which gives
+        // the same answer.
+        return Ok(SpanValues::Scalar(None));
+    }
     let rows = if all_scalar { 1 } else { args.number_rows };
     let mut ints: [IntArg<'_>; N] = [IntArg::Scalar(None); N];
     for (position, (slot, value)) in ints.iter_mut().zip(&args.args).enumerate() {
@@ -69,14 +107,25 @@ pub(crate) fn eval_spans<const N: usize, T>(
     let mut out = Vec::with_capacity(rows);
     'rows: for row in 0..rows {
         let mut values = [0i64; N];
-        for (value, int) in values.iter_mut().zip(&ints) {
+        let mut too_large = None;
+        for (position, (value, int)) in values.iter_mut().zip(&ints).enumerate() {
             match int.get(row) {
-                Some(v) => *value = v,
-                None => {
+                Ok(Some(v)) => *value = v,
+                Ok(None) => {
                     out.push(None);
                     continue 'rows;
                 }
+                // Reported after the NULL check: a NULL anywhere in the row wins.
+                Err(v) => too_large = too_large.or(Some((position, v))),
             }
+        }
+        if let Some((position, value)) = too_large {
+            let arg = describe_arg(args, params, position);
+            return exec_err!(
+                "{function}: invalid span at row {row} of the batch: {arg} = {value} is \
+                 beyond the largest supported offset {}; {SPAN_RULE}",
+                i64::MAX
+            );
         }
         for (pair, first) in values.chunks_exact(2).zip((0..N).step_by(2)) {
             if let &[start, end] = pair
@@ -96,22 +145,31 @@ pub(crate) fn eval_spans<const N: usize, T>(
     }
 }
 
-/// One Int64 argument. A scalar is read as is rather than repeated into an array of the
-/// batch size, which would allocate for nothing.
+/// One Int64 or UInt64 argument. A scalar is read as is rather than repeated into an
+/// array of the batch size, which would allocate for nothing.
 #[derive(Clone, Copy)]
 enum IntArg<'a> {
     Scalar(Option<i64>),
+    UnsignedScalar(Option<u64>),
     Array(&'a Int64Array),
+    UnsignedArray(&'a UInt64Array),
 }
 
 impl IntArg<'_> {
+    /// The value at `row`: `Ok(None)` for NULL, `Err(value)` for an unsigned value
+    /// beyond `i64::MAX`.
     #[inline]
-    fn get(&self, row: usize) -> Option<i64> {
+    fn get(&self, row: usize) -> std::result::Result<Option<i64>, u64> {
+        // `int_arg` checked the length against the rows read; the bound is tested anyway
+        // so that a wrong row gives NULL rather than a panic.
+        let unsigned = |v: u64| i64::try_from(v).map(Some).map_err(|_| v);
         match self {
-            Self::Scalar(v) => *v,
-            // `int_arg` checked the length against the rows read; the bound is tested
-            // anyway so that a wrong row gives NULL rather than a panic.
-            Self::Array(a) => (row < a.len() && a.is_valid(row)).then(|| a.value(row)),
+            Self::Scalar(v) => Ok(*v),
+            Self::UnsignedScalar(None) => Ok(None),
+            Self::UnsignedScalar(Some(v)) => unsigned(*v),
+            Self::Array(a) => Ok((row < a.len() && a.is_valid(row)).then(|| a.value(row))),
+            Self::UnsignedArray(a) if row < a.len() && a.is_valid(row) => unsigned(a.value(row)),
+            Self::UnsignedArray(_) => Ok(None),
         }
     }
 }
@@ -124,6 +182,7 @@ fn int_arg<'a>(
 ) -> Result<IntArg<'a>> {
     match value {
         ColumnarValue::Scalar(ScalarValue::Int64(v)) => Ok(IntArg::Scalar(*v)),
+        ColumnarValue::Scalar(ScalarValue::UInt64(v)) => Ok(IntArg::UnsignedScalar(*v)),
         ColumnarValue::Scalar(ScalarValue::Null) => Ok(IntArg::Scalar(None)),
         ColumnarValue::Scalar(other) => exec_err!(
             "{function}: argument {param} has type {} after coercion; accepted: Int64",
@@ -138,6 +197,12 @@ fn int_arg<'a>(
             }
             match array.as_primitive_opt::<Int64Type>() {
                 Some(ints) => Ok(IntArg::Array(ints)),
+                None if array.data_type() == &DataType::UInt64 => {
+                    match array.as_primitive_opt::<UInt64Type>() {
+                        Some(ints) => Ok(IntArg::UnsignedArray(ints)),
+                        None => exec_err!("{function}: argument {param} is not a UInt64 array"),
+                    }
+                }
                 None if array.data_type() == &DataType::Null => Ok(IntArg::Scalar(None)),
                 None => exec_err!(
                     "{function}: argument {param} has type {} after coercion; accepted: Int64",

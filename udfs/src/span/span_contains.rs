@@ -11,7 +11,10 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::{SpanValues, eval_spans, span_signature};
+use super::{SpanValues, coerce_span_args, eval_spans, span_signature};
+
+/// The parameter names, as error messages call the arguments.
+const PARAMS: [&str; 4] = ["outer_start", "outer_end", "inner_start", "inner_end"];
 
 #[user_doc(
     doc_section(label = "Span Functions"),
@@ -47,7 +50,7 @@ pub struct SpanContains {
 impl Default for SpanContains {
     fn default() -> Self {
         Self {
-            signature: span_signature(4),
+            signature: span_signature(),
         }
     }
 }
@@ -65,6 +68,10 @@ impl ScalarUDFImpl for SpanContains {
         Ok(DataType::Boolean)
     }
 
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_span_args(self.name(), PARAMS, arg_types)
+    }
+
     fn is_strict(&self) -> bool {
         true
     }
@@ -72,7 +79,7 @@ impl ScalarUDFImpl for SpanContains {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = eval_spans(
             self.name(),
-            ["outer_start", "outer_end", "inner_start", "inner_end"],
+            PARAMS,
             &args,
             |[outer_start, outer_end, inner_start, inner_end]: [i64; 4]| {
                 Ok(outer_start <= inner_start && inner_end <= outer_end)

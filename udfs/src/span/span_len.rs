@@ -10,7 +10,10 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::{SpanValues, eval_spans, span_signature};
+use super::{SpanValues, coerce_span_args, eval_spans, span_signature};
+
+/// The parameter names, as error messages call the arguments.
+const PARAMS: [&str; 2] = ["start", "end"];
 
 #[user_doc(
     doc_section(label = "Span Functions"),
@@ -39,7 +42,7 @@ pub struct SpanLen {
 impl Default for SpanLen {
     fn default() -> Self {
         Self {
-            signature: span_signature(2),
+            signature: span_signature(),
         }
     }
 }
@@ -57,17 +60,18 @@ impl ScalarUDFImpl for SpanLen {
         Ok(DataType::Int64)
     }
 
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_span_args(self.name(), PARAMS, arg_types)
+    }
+
     fn is_strict(&self) -> bool {
         true
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let values = eval_spans(
-            self.name(),
-            ["start", "end"],
-            &args,
-            |[start, end]: [i64; 2]| span_length(start, end),
-        )?;
+        let values = eval_spans(self.name(), PARAMS, &args, |[start, end]: [i64; 2]| {
+            span_length(start, end)
+        })?;
         Ok(match values {
             SpanValues::Scalar(v) => ColumnarValue::Scalar(ScalarValue::Int64(v)),
             SpanValues::Array(v) => ColumnarValue::Array(Arc::new(Int64Array::from(v))),

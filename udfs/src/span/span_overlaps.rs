@@ -10,7 +10,10 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use super::{SpanValues, eval_spans, span_signature};
+use super::{SpanValues, coerce_span_args, eval_spans, span_signature};
+
+/// The parameter names, as error messages call the arguments.
+const PARAMS: [&str; 4] = ["a_start", "a_end", "b_start", "b_end"];
 
 #[user_doc(
     doc_section(label = "Span Functions"),
@@ -37,7 +40,7 @@ pub struct SpanOverlaps {
 impl Default for SpanOverlaps {
     fn default() -> Self {
         Self {
-            signature: span_signature(4),
+            signature: span_signature(),
         }
     }
 }
@@ -61,6 +64,10 @@ impl ScalarUDFImpl for SpanOverlaps {
         Ok(DataType::Boolean)
     }
 
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        coerce_span_args(self.name(), PARAMS, arg_types)
+    }
+
     fn is_strict(&self) -> bool {
         true
     }
@@ -68,7 +75,7 @@ impl ScalarUDFImpl for SpanOverlaps {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let values = eval_spans(
             self.name(),
-            ["a_start", "a_end", "b_start", "b_end"],
+            PARAMS,
             &args,
             |[a_start, a_end, b_start, b_end]: [i64; 4]| {
                 Ok(spans_overlap(a_start, a_end, b_start, b_end))

@@ -79,3 +79,90 @@ impl PhysicalOptimizerRule for GuardedPhysicalOptimizerRule {
         self.inner.schema_check()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::execution::session_state::SessionStateBuilder;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct PanickingPlanner;
+
+    #[async_trait]
+    impl QueryPlanner for PanickingPlanner {
+        async fn create_physical_plan(
+            &self,
+            _: &LogicalPlan,
+            _: &dyn Session,
+        ) -> Result<Arc<dyn ExecutionPlan>> {
+            panic!("planner boom")
+        }
+    }
+
+    #[derive(Debug)]
+    struct PanickingRule;
+
+    impl PhysicalOptimizerRule for PanickingRule {
+        fn optimize(
+            &self,
+            _: Arc<dyn ExecutionPlan>,
+            _: &ConfigOptions,
+        ) -> Result<Arc<dyn ExecutionPlan>> {
+            panic!("rule boom")
+        }
+        fn name(&self) -> &str {
+            "panicking_rule"
+        }
+        fn schema_check(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_planner_fails_the_query() {
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_query_planner(GuardedQueryPlanner::wrap("p", Arc::new(PanickingPlanner)))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let error = ctx
+            .sql("SELECT 1")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("p panicked in create_physical_plan: planner boom"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_physical_rule_fails_the_query() {
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_physical_optimizer_rule(GuardedPhysicalOptimizerRule::wrap(Arc::new(
+                PanickingRule,
+            )))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
+        let error = ctx
+            .sql("SELECT 1")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("panicking_rule panicked in optimize: rule boom"),
+            "{error}"
+        );
+    }
+}

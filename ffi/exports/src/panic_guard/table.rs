@@ -155,3 +155,83 @@ impl TableProvider for GuardedTableProvider {
         self.plan(guard_future(&self.name, "insert_into", insert).await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::datatypes::Schema;
+    use datafusion::datasource::empty::EmptyTable;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct PanickingFunction;
+
+    impl TableFunctionImpl for PanickingFunction {
+        fn call_with_args(&self, _: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
+            panic!("udtf boom")
+        }
+    }
+
+    #[derive(Debug)]
+    struct PanickingFactory;
+
+    #[async_trait]
+    impl TableProviderFactory for PanickingFactory {
+        async fn create(
+            &self,
+            _: &dyn Session,
+            _: &CreateExternalTable,
+        ) -> Result<Arc<dyn TableProvider>> {
+            panic!("factory boom")
+        }
+    }
+
+    #[test]
+    fn a_panicking_table_function_is_an_error() {
+        let ctx = SessionContext::new();
+        let state = ctx.state();
+        let function = GuardedTableFunction::wrap("f", Arc::new(PanickingFunction));
+        let error = function
+            .call_with_args(TableFunctionArgs::new(&[], &state))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("f panicked in call_with_args: udtf boom"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_factory_fails_the_create_statement() {
+        let ctx = SessionContext::new();
+        ctx.state_ref().write().table_factories_mut().insert(
+            "BOOM".to_string(),
+            GuardedTableProviderFactory::wrap("boom", Arc::new(PanickingFactory)),
+        );
+        let error = ctx
+            .sql("CREATE EXTERNAL TABLE t STORED AS BOOM LOCATION 'x'")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("boom panicked in create: factory boom"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_guarded_provider_scans_like_the_original() {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![datafusion::arrow::datatypes::Field::new(
+            "a",
+            datafusion::arrow::datatypes::DataType::Int64,
+            true,
+        )]));
+        let provider = GuardedTableProvider::wrap("t", Arc::new(EmptyTable::new(schema)));
+        ctx.register_table("t", provider).unwrap();
+        let batches = ctx.sql("SELECT count(*) AS n FROM t").await.unwrap();
+        let batches = batches.collect().await.unwrap();
+        assert_eq!(batches[0].num_rows(), 1);
+    }
+}
