@@ -138,6 +138,35 @@ impl Plugin {
         Self::load(CpgPluginRef::get_library_path(directory.as_ref()))
     }
 
+    /// Loads the plugin from next to the running executable, where cargo puts it for a
+    /// test or bench of the same workspace (`target/<profile>/deps/` or its parent).
+    pub fn load_next_to_executable() -> Result<Self> {
+        let exe = std::env::current_exe()?;
+        let file_name = CpgPluginRef::get_library_path(Path::new(""));
+        let candidates: Vec<PathBuf> = exe
+            .ancestors()
+            .skip(1)
+            .take(2)
+            .map(|dir| dir.join(&file_name))
+            .collect();
+        match candidates.iter().find(|p| p.exists()) {
+            Some(path) => Self::load(path),
+            None => Err(plugin_error(
+                &file_name,
+                format!(
+                    "not found next to {} (looked in {}); build it with \
+                     `cargo build -p datafusion-cpg-ffi`",
+                    exe.display(),
+                    candidates
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

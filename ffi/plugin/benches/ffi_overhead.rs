@@ -78,21 +78,6 @@ fn write_data_if_missing() -> PathBuf {
     path
 }
 
-/// The plugin library cargo built next to this bench (`target/release/`).
-fn plugin_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let name = format!(
-        "{}datafusion_cpg_ffi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    [deps.join(&name), deps.parent().unwrap().join(&name)]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
-}
-
 fn ffi_overhead(c: &mut Criterion) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let path = write_data_if_missing();
@@ -110,7 +95,7 @@ fn ffi_overhead(c: &mut Criterion) {
     let table = Arc::new(MemTable::try_new(batches[0].schema(), vec![batches]).unwrap());
     native.register_table("spans", table.clone()).unwrap();
 
-    let plugin = Plugin::load(plugin_path()).unwrap();
+    let plugin = Plugin::load_next_to_executable().unwrap();
     let foreign = SessionContext::new();
     plugin.register(&foreign).unwrap();
     foreign.register_table("spans", table).unwrap();

@@ -8,21 +8,11 @@ use datafusion_cpg_loader::Plugin;
 
 /// The plugin library cargo built next to this test binary (`target/<profile>/`).
 pub fn plugin_path() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let deps = exe.parent().unwrap();
-    let name = format!(
-        "{}datafusion_cpg_ffi{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    );
-    [deps.join(&name), deps.parent().unwrap().join(&name)]
-        .into_iter()
-        .find(|p| p.exists())
-        .unwrap_or_else(|| panic!("{name} not found next to {}", exe.display()))
+    plugin().path().to_path_buf()
 }
 
 pub fn plugin() -> Plugin {
-    Plugin::load(plugin_path()).unwrap()
+    Plugin::load_next_to_executable().unwrap()
 }
 
 pub fn plugin_ctx(plugin: &Plugin) -> SessionContext {
