@@ -2,7 +2,7 @@
 --
 -- Run from the repository root:
 --
---     cpg-sql -f examples/demo.sql
+--     bash scripts/demo          (= cargo run -p datafusion-cpg-cli -- -f examples/demo.sql)
 --
 -- The input is examples/data/{ast_nodes,tokens}.csv, written by
 -- `python3 examples/extract_spans.py SRC_DIR examples/data` over ~20 CPython standard
