@@ -12,6 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::catalog::{TableFunctionImpl, TableProviderFactory};
+use datafusion::common::config::ConfigOptions;
 use datafusion::common::{Result, plan_datafusion_err};
 use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
@@ -33,10 +34,11 @@ pub enum ExportKind {
     PhysicalOptimizerRule,
     AnalyzerRule,
     RelationPlanner,
+    SessionOptions,
 }
 
 impl ExportKind {
-    pub const ALL: [ExportKind; 7] = [
+    pub const ALL: [ExportKind; 8] = [
         Self::ScalarFunction,
         Self::TableFunction,
         Self::TableProviderFactory,
@@ -44,6 +46,7 @@ impl ExportKind {
         Self::PhysicalOptimizerRule,
         Self::AnalyzerRule,
         Self::RelationPlanner,
+        Self::SessionOptions,
     ];
 
     /// The stable name used in manifests.
@@ -56,6 +59,7 @@ impl ExportKind {
             Self::PhysicalOptimizerRule => "physical_optimizer_rule",
             Self::AnalyzerRule => "analyzer_rule",
             Self::RelationPlanner => "relation_planner",
+            Self::SessionOptions => "session_options",
         }
     }
 
@@ -64,10 +68,14 @@ impl ExportKind {
     }
 
     /// Whether datafusion-ffi 55 can carry this kind to a host that loads the bundle.
-    /// It has no bridge for logical analyzer rules or relation planners: those work only
-    /// where the bundle is linked.
+    /// It has no bridge for logical analyzer rules or relation planners, and session
+    /// options cross only under datafusion-ffi's own prefix: those work only where the
+    /// bundle is linked.
     pub const fn crosses_ffi(self) -> bool {
-        !matches!(self, Self::AnalyzerRule | Self::RelationPlanner)
+        !matches!(
+            self,
+            Self::AnalyzerRule | Self::RelationPlanner | Self::SessionOptions
+        )
     }
 }
 
@@ -104,6 +112,9 @@ pub enum Extension {
     PhysicalOptimizerRule(Arc<dyn PhysicalOptimizerRule + Send + Sync>),
     AnalyzerRule(Arc<dyn AnalyzerRule + Send + Sync>),
     RelationPlanner(Arc<dyn RelationPlanner>),
+    /// Adds the bundle's options (a `ConfigExtension`) to a session's configuration if
+    /// they are not there yet, so that `SET <prefix>.<key>` reaches them.
+    SessionOptions(fn(&mut ConfigOptions)),
 }
 
 impl Extension {
@@ -116,6 +127,7 @@ impl Extension {
             Self::PhysicalOptimizerRule(_) => ExportKind::PhysicalOptimizerRule,
             Self::AnalyzerRule(_) => ExportKind::AnalyzerRule,
             Self::RelationPlanner(_) => ExportKind::RelationPlanner,
+            Self::SessionOptions(_) => ExportKind::SessionOptions,
         }
     }
 }
@@ -207,6 +219,11 @@ pub fn exports() -> Vec<Export> {
     all.push(Export::analyzer_rule(Arc::new(
         crate::optimizer::LateralUnnestRule::new(),
     )));
+    all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
+        Ok(Extension::SessionOptions(
+            crate::optimizer::policy::config::install_options,
+        ))
+    }));
     all
 }
 
@@ -264,6 +281,7 @@ pub fn install_into_state(
                 state.register_relation_planner(planner)?;
             }
         }
+        Extension::SessionOptions(install) => install(state.config_mut().options_mut()),
         // SessionState has no setter for these: rebuild it around the new one.
         Extension::QueryPlanner(_) | Extension::PhysicalOptimizerRule(_) => {
             let builder = SessionStateBuilder::new_from_existing(state.clone());
@@ -306,6 +324,14 @@ pub fn install_into_builder(
             factories.insert(name.to_ascii_uppercase(), factory);
         }
         Extension::QueryPlanner(planner) => builder = builder.with_query_planner(planner),
+        Extension::SessionOptions(install) => {
+            install(
+                builder
+                    .config()
+                    .get_or_insert_with(Default::default)
+                    .options_mut(),
+            );
+        }
         Extension::PhysicalOptimizerRule(rule) => {
             let present = builder
                 .physical_optimizers()

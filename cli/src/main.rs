@@ -141,7 +141,8 @@ async fn run(args: &Args) -> Result<bool> {
 
 async fn execute(ctx: &SessionContext, statement: &Statement, printer: &Printer) -> Result<()> {
     let started = std::time::Instant::now();
-    let df = ctx.sql(&statement.sql).await?;
+    // Checked against the session's cpg.policy before DataFusion runs DDL or SET.
+    let df = datafusion_cpg::optimizer::policy::checked_sql(ctx, &statement.sql).await?;
     let schema = df.schema().as_arrow().clone();
     let batches = df.collect().await?;
     printer.print(&schema, &batches, started.elapsed())

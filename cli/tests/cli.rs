@@ -99,3 +99,33 @@ fn a_file_that_does_not_tokenize_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn a_policy_set_in_the_session_denies_ddl() {
+    let path = script(
+        "policy",
+        "SET cpg.policy.allow_ddl = false;\nCREATE TABLE x AS SELECT 1;\nSELECT 2 AS two;\n",
+    );
+    let (out, err, ok) = cpg_sql(&["-q", "--format", "csv", "-f", &path]);
+    assert!(!ok);
+    assert!(
+        err.contains("Error in statement 2 (line 2) of ")
+            && err.contains(
+                "CPG-POLICY-1: CREATE TABLE statement denied by cpg.policy.allow_create_table"
+            ),
+        "{err}"
+    );
+    assert_eq!(out.trim(), "");
+    // Locked: the policy cannot be loosened again.
+    let path = script(
+        "locked",
+        "SET cpg.policy.allow_ddl = false;\nSET cpg.policy.locked = true;\nSET cpg.policy.allow_ddl = true;\n",
+    );
+    let (_, err, ok) = cpg_sql(&["-q", "-f", &path]);
+    assert!(!ok);
+    assert!(
+        err.contains("Error in statement 3 (line 3)")
+            && err.contains("CPG-POLICY-3: SET cpg.policy.allow_ddl denied by the locked policy"),
+        "{err}"
+    );
+}

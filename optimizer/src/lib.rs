@@ -39,6 +39,7 @@ use datafusion::optimizer::AnalyzerRule;
 use datafusion::prelude::SessionContext;
 
 pub mod lateral_unnest;
+pub mod policy;
 
 pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule};
 

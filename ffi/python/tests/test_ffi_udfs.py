@@ -160,4 +160,4 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
     functions = [e["name"] for e in manifest["exports"] if e["kind"] == "scalar_function"]
     assert functions == udfs.names()
     linked_only = {e["kind"] for e in manifest["exports"] if not e["crosses_ffi"]}
-    assert linked_only == {"relation_planner", "analyzer_rule"}
+    assert linked_only == {"relation_planner", "analyzer_rule", "session_options"}

@@ -49,7 +49,10 @@ async fn linked_only_exports_are_reported_not_registered() {
         .iter()
         .map(|(kind, _, _)| kind.as_str())
         .collect();
-    assert_eq!(skipped, vec!["relation_planner", "analyzer_rule"]);
+    assert_eq!(
+        skipped,
+        vec!["relation_planner", "analyzer_rule", "session_options"]
+    );
     let text = registration.to_string();
     assert!(
         text.starts_with("registered 10 scalar functions: stable_hash64, "),

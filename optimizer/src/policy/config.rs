@@ -1,0 +1,452 @@
+//! [`SqlPolicy`]: what statements a session may run, as the `cpg.policy.*` options of a
+//! DataFusion [`ConfigExtension`] ([`CpgOptions`], prefix `cpg`), so that it is set from
+//! Rust, from a JSON file, or with `SET cpg.policy.<key> = <value>` until locked.
+//!
+//! Keys (every rule allows by default: the default policy is what DataFusion allows):
+//! - `allow_ddl`, `allow_dml`: shorthands that set every DDL or DML class at once;
+//! - `allow_<class>` for each [`StatementClass`] (e.g. `allow_create_table`,
+//!   `allow_copy_to`, `allow_set`, `allow_prepare_execute`, `allow_transaction`);
+//! - `set_allowlist`: comma-separated option keys (or prefixes ending in `.`) that `SET`
+//!   may change; empty means any;
+//! - `locked`: once true, no `cpg.policy.*` key changes again, and `SET` of an engine
+//!   option that would weaken enforcement (see [`WEAKENING_OPTIONS`]) is denied.
+
+use std::any::Any;
+use std::collections::BTreeSet;
+
+use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
+use datafusion::common::{DataFusionError, Result};
+
+use super::denial::{PolicyCode, deny};
+
+/// A class of statement the policy allows or denies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatementClass {
+    CreateTable,
+    DropTable,
+    CreateView,
+    DropView,
+    CreateExternalTable,
+    CreateFunction,
+    DropFunction,
+    CreateCatalogOrSchema,
+    DropCatalogOrSchema,
+    Insert,
+    Update,
+    Delete,
+    CopyTo,
+    Set,
+    PrepareExecute,
+    Transaction,
+}
+
+impl StatementClass {
+    pub const ALL: [StatementClass; 16] = [
+        Self::CreateTable,
+        Self::DropTable,
+        Self::CreateView,
+        Self::DropView,
+        Self::CreateExternalTable,
+        Self::CreateFunction,
+        Self::DropFunction,
+        Self::CreateCatalogOrSchema,
+        Self::DropCatalogOrSchema,
+        Self::Insert,
+        Self::Update,
+        Self::Delete,
+        Self::CopyTo,
+        Self::Set,
+        Self::PrepareExecute,
+        Self::Transaction,
+    ];
+
+    /// The class's name in keys (`allow_<name>`) and messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CreateTable => "create_table",
+            Self::DropTable => "drop_table",
+            Self::CreateView => "create_view",
+            Self::DropView => "drop_view",
+            Self::CreateExternalTable => "create_external_table",
+            Self::CreateFunction => "create_function",
+            Self::DropFunction => "drop_function",
+            Self::CreateCatalogOrSchema => "create_catalog_or_schema",
+            Self::DropCatalogOrSchema => "drop_catalog_or_schema",
+            Self::Insert => "insert",
+            Self::Update => "update",
+            Self::Delete => "delete",
+            Self::CopyTo => "copy_to",
+            Self::Set => "set",
+            Self::PrepareExecute => "prepare_execute",
+            Self::Transaction => "transaction",
+        }
+    }
+
+    pub const fn is_ddl(self) -> bool {
+        matches!(
+            self,
+            Self::CreateTable
+                | Self::DropTable
+                | Self::CreateView
+                | Self::DropView
+                | Self::CreateExternalTable
+                | Self::CreateFunction
+                | Self::DropFunction
+                | Self::CreateCatalogOrSchema
+                | Self::DropCatalogOrSchema
+        )
+    }
+
+    pub const fn is_dml(self) -> bool {
+        matches!(
+            self,
+            Self::Insert | Self::Update | Self::Delete | Self::CopyTo
+        )
+    }
+}
+
+/// Engine options (keys, or prefixes ending in '.') a locked policy does not let `SET`
+/// change, because changing them would let a query get past the policy: a failing
+/// policy rule skipped, another SQL dialect for the statements checked next, runtime
+/// limits.
+pub const WEAKENING_OPTIONS: &[&str] = &[
+    "datafusion.optimizer.skip_failed_rules",
+    "datafusion.sql_parser.",
+    "datafusion.runtime.",
+];
+
+/// Whether `key` is one of [`WEAKENING_OPTIONS`].
+pub fn is_weakening_option(key: &str) -> bool {
+    WEAKENING_OPTIONS
+        .iter()
+        .any(|w| key == *w || (w.ends_with('.') && key.starts_with(w)))
+}
+
+/// The statement policy of a session. The default allows everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SqlPolicy {
+    denied: BTreeSet<StatementClass>,
+    /// Option keys (or prefixes ending in '.') `SET` may change; empty: any.
+    set_allowlist: Vec<String>,
+    locked: bool,
+}
+
+impl SqlPolicy {
+    /// Everything allowed (DataFusion's behaviour).
+    pub fn allow_all() -> Self {
+        Self::default()
+    }
+
+    /// Queries only: every DDL and DML class, SET, PREPARE/EXECUTE and transactions
+    /// denied.
+    pub fn read_only() -> Self {
+        Self {
+            denied: StatementClass::ALL.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    pub fn allows(&self, class: StatementClass) -> bool {
+        !self.denied.contains(&class)
+    }
+
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    pub fn set_allowlist(&self) -> &[String] {
+        &self.set_allowlist
+    }
+
+    /// Whether `SET key` is on the allowlist (an empty allowlist allows any key).
+    pub fn allows_set_key(&self, key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        self.set_allowlist.is_empty()
+            || self.set_allowlist.iter().any(|allowed| {
+                allowed == &key || (allowed.ends_with('.') && key.starts_with(allowed.as_str()))
+            })
+    }
+
+    pub fn with(mut self, class: StatementClass, allowed: bool) -> Self {
+        self.set_class(class, allowed);
+        self
+    }
+
+    pub fn locked(mut self) -> Self {
+        self.locked = true;
+        self
+    }
+
+    fn set_class(&mut self, class: StatementClass, allowed: bool) {
+        if allowed {
+            self.denied.remove(&class);
+        } else {
+            self.denied.insert(class);
+        }
+    }
+
+    /// Sets `key` (without the `cpg.policy.` prefix) to `value`; refused once locked.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        if self.locked {
+            return Err(deny(
+                PolicyCode::Locked,
+                format!("SET cpg.policy.{key}"),
+                "the locked policy",
+            ));
+        }
+        let flag = || parse_bool(key, value);
+        match key {
+            "allow_ddl" => {
+                let allowed = flag()?;
+                for class in StatementClass::ALL.into_iter().filter(|c| c.is_ddl()) {
+                    self.set_class(class, allowed);
+                }
+            }
+            "allow_dml" => {
+                let allowed = flag()?;
+                for class in StatementClass::ALL.into_iter().filter(|c| c.is_dml()) {
+                    self.set_class(class, allowed);
+                }
+            }
+            "set_allowlist" => {
+                self.set_allowlist = value
+                    .split(',')
+                    .map(|k| k.trim().to_ascii_lowercase())
+                    .filter(|k| !k.is_empty())
+                    .collect();
+            }
+            "locked" => self.locked = flag()?,
+            _ => {
+                let class = key
+                    .strip_prefix("allow_")
+                    .and_then(|name| StatementClass::ALL.into_iter().find(|c| c.name() == name))
+                    .ok_or_else(|| unknown_key(key))?;
+                self.set_class(class, flag()?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a JSON object of the same keys as `SET cpg.policy.<key>` (values booleans
+    /// or strings), in order; e.g. `{"allow_ddl": false, "locked": true}`.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
+            DataFusionError::Configuration(format!("cpg.policy: the policy is not valid JSON: {e}"))
+        })?;
+        let object = value.as_object().ok_or_else(|| {
+            DataFusionError::Configuration(
+                "cpg.policy: a policy file is a JSON object of cpg.policy keys".to_string(),
+            )
+        })?;
+        let mut policy = Self::default();
+        // `locked` last, whatever its place in the file, so it does not refuse the rest.
+        let (lock, rest): (Vec<_>, Vec<_>) = object.iter().partition(|(k, _)| *k == "locked");
+        for (key, value) in rest.into_iter().chain(lock) {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| {
+                        i.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| i.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            policy.set(key, &text)?;
+        }
+        Ok(policy)
+    }
+
+    /// Every key with its current value, as `SHOW ALL` lists them.
+    fn entries(&self) -> Vec<(String, String, &'static str)> {
+        let mut entries: Vec<(String, String, &'static str)> = StatementClass::ALL
+            .into_iter()
+            .map(|class| {
+                (
+                    format!("allow_{}", class.name()),
+                    self.allows(class).to_string(),
+                    "Whether statements of this class may run (default true).",
+                )
+            })
+            .collect();
+        entries.push((
+            "set_allowlist".to_string(),
+            self.set_allowlist.join(","),
+            "Option keys (or prefixes ending in '.') SET may change; empty: any (default).",
+        ));
+        entries.push((
+            "locked".to_string(),
+            self.locked.to_string(),
+            "Once true, cpg.policy cannot change and weakening engine options cannot be SET.",
+        ));
+        entries
+    }
+}
+
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(DataFusionError::Configuration(format!(
+            "cpg.policy.{key}: '{value}' is not a boolean; accepted: true, false"
+        ))),
+    }
+}
+
+fn unknown_key(key: &str) -> DataFusionError {
+    let classes: Vec<String> = StatementClass::ALL
+        .iter()
+        .map(|c| format!("allow_{}", c.name()))
+        .collect();
+    DataFusionError::Configuration(format!(
+        "cpg.policy has no key '{key}'; accepted: allow_ddl, allow_dml, {}, set_allowlist, locked",
+        classes.join(", ")
+    ))
+}
+
+/// The bundle's session options (prefix `cpg`); today `cpg.policy.*`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CpgOptions {
+    pub policy: SqlPolicy,
+}
+
+impl ConfigExtension for CpgOptions {
+    const PREFIX: &'static str = "cpg";
+}
+
+impl ExtensionOptions for CpgOptions {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn cloned(&self) -> Box<dyn ExtensionOptions> {
+        Box::new(self.clone())
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        match key.strip_prefix("policy.") {
+            Some(policy_key) => self.policy.set(policy_key, value),
+            None => Err(DataFusionError::Configuration(format!(
+                "cpg has no option '{key}'; accepted: cpg.policy.<key>"
+            ))),
+        }
+    }
+
+    fn entries(&self) -> Vec<ConfigEntry> {
+        self.policy
+            .entries()
+            .into_iter()
+            .map(|(key, value, description)| ConfigEntry {
+                key: format!("cpg.policy.{key}"),
+                value: Some(value),
+                description,
+            })
+            .collect()
+    }
+}
+
+/// Adds [`CpgOptions`] (default policy) to `options` unless they are there already, so
+/// that `SET cpg.policy.<key>` works in the session; an existing policy is kept.
+pub fn install_options(options: &mut datafusion::common::config::ConfigOptions) {
+    if options.extensions.get::<CpgOptions>().is_none() {
+        options.extensions.insert(CpgOptions::default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorthands_set_every_class_of_their_kind() {
+        let mut policy = SqlPolicy::allow_all();
+        policy.set("allow_ddl", "false").unwrap();
+        assert!(!policy.allows(StatementClass::CreateTable));
+        assert!(!policy.allows(StatementClass::CreateExternalTable));
+        assert!(policy.allows(StatementClass::Insert));
+        policy.set("allow_create_view", "TRUE").unwrap();
+        assert!(policy.allows(StatementClass::CreateView));
+        policy.set("allow_dml", "false").unwrap();
+        assert!(!policy.allows(StatementClass::CopyTo));
+    }
+
+    #[test]
+    fn bad_keys_and_values_say_what_is_accepted() {
+        let mut policy = SqlPolicy::allow_all();
+        let error = policy
+            .set("allow_everything", "true")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("cpg.policy has no key 'allow_everything'; accepted: allow_ddl"),
+            "{error}"
+        );
+        let error = policy.set("allow_ddl", "nope").unwrap_err().to_string();
+        assert!(
+            error.contains("'nope' is not a boolean; accepted: true, false"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_locked_policy_does_not_change() {
+        let mut policy = SqlPolicy::allow_all().locked();
+        let error = policy.set("allow_ddl", "true").unwrap_err().to_string();
+        assert!(error.starts_with("Error during planning: CPG-POLICY-3: SET cpg.policy.allow_ddl denied by the locked policy"), "{error}");
+        let error = policy.set("locked", "false").unwrap_err().to_string();
+        assert!(error.contains("CPG-POLICY-3"), "{error}");
+    }
+
+    #[test]
+    fn set_allowlist_takes_keys_and_prefixes() {
+        let mut policy = SqlPolicy::allow_all();
+        assert!(policy.allows_set_key("datafusion.execution.batch_size"));
+        policy
+            .set(
+                "set_allowlist",
+                "datafusion.execution.batch_size, cpg.policy.",
+            )
+            .unwrap();
+        assert!(policy.allows_set_key("DATAFUSION.EXECUTION.BATCH_SIZE"));
+        assert!(policy.allows_set_key("cpg.policy.allow_ddl"));
+        assert!(!policy.allows_set_key("datafusion.optimizer.skip_failed_rules"));
+    }
+
+    #[test]
+    fn a_json_policy_applies_the_same_keys_and_locks_last() {
+        let policy = SqlPolicy::from_json(
+            r#"{"locked": true, "allow_ddl": false, "set_allowlist": ["a.b", "c."]}"#,
+        )
+        .unwrap();
+        assert!(policy.is_locked());
+        assert!(!policy.allows(StatementClass::DropTable));
+        assert_eq!(
+            policy.set_allowlist(),
+            &["a.b".to_string(), "c.".to_string()]
+        );
+        let error = SqlPolicy::from_json("[1]").unwrap_err().to_string();
+        assert!(error.contains("a policy file is a JSON object"), "{error}");
+    }
+
+    #[test]
+    fn the_extension_lists_and_sets_its_keys() {
+        let mut options = CpgOptions::default();
+        options.set("policy.allow_insert", "false").unwrap();
+        assert!(!options.policy.allows(StatementClass::Insert));
+        let entries = options.entries();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.key == "cpg.policy.allow_insert" && e.value.as_deref() == Some("false"))
+        );
+        let error = options.set("other", "1").unwrap_err().to_string();
+        assert!(error.contains("cpg has no option 'other'"), "{error}");
+    }
+}
