@@ -219,6 +219,9 @@ pub fn exports() -> Vec<Export> {
     all.push(Export::analyzer_rule(Arc::new(
         crate::optimizer::LateralUnnestRule::new(),
     )));
+    all.push(Export::analyzer_rule(Arc::new(
+        crate::optimizer::policy::PolicyRule::new(),
+    )));
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
             crate::optimizer::policy::config::install_options,

@@ -6,5 +6,6 @@ mod common;
 mod errors;
 mod golden_vectors;
 mod hash_properties;
+mod policy;
 mod registration;
 mod robustness;

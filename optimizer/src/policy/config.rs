@@ -122,13 +122,52 @@ pub fn is_weakening_option(key: &str) -> bool {
         .any(|w| key == *w || (w.ends_with('.') && key.starts_with(w)))
 }
 
-/// The statement policy of a session. The default allows everything.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The policy of a session. The default allows everything.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlPolicy {
     denied: BTreeSet<StatementClass>,
     /// Option keys (or prefixes ending in '.') `SET` may change; empty: any.
     set_allowlist: Vec<String>,
+    /// Function names (lowercase) that may be called; empty: any.
+    allow_functions: Vec<String>,
+    /// Function names (lowercase) that may not be called.
+    deny_functions: Vec<String>,
+    allow_volatile_functions: bool,
+    /// Resolved table names `catalog.schema.table` (or prefixes ending in '.') that may
+    /// be read or written; empty: any.
+    allow_tables: Vec<String>,
+    /// Resolved table names (or prefixes ending in '.') that may not be touched.
+    deny_tables: Vec<String>,
     locked: bool,
+}
+
+impl Default for SqlPolicy {
+    fn default() -> Self {
+        Self {
+            denied: BTreeSet::new(),
+            set_allowlist: Vec::new(),
+            allow_functions: Vec::new(),
+            deny_functions: Vec::new(),
+            allow_volatile_functions: true,
+            allow_tables: Vec::new(),
+            deny_tables: Vec::new(),
+            locked: false,
+        }
+    }
+}
+
+/// Whether `name` is in `list`: equal, or under a prefix that ends in '.'.
+fn listed(list: &[String], name: &str) -> bool {
+    list.iter()
+        .any(|item| item == name || (item.ends_with('.') && name.starts_with(item.as_str())))
+}
+
+fn parse_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|k| k.trim().to_ascii_lowercase())
+        .filter(|k| !k.is_empty())
+        .collect()
 }
 
 impl SqlPolicy {
@@ -146,6 +185,20 @@ impl SqlPolicy {
         }
     }
 
+    /// Denies calling the functions `names` (added to `deny_functions`).
+    pub fn deny_functions(mut self, names: &[&str]) -> Self {
+        self.deny_functions
+            .extend(names.iter().map(|n| n.to_ascii_lowercase()));
+        self
+    }
+
+    /// Denies touching the tables `names` (resolved names or prefixes ending in '.').
+    pub fn deny_tables(mut self, names: &[&str]) -> Self {
+        self.deny_tables
+            .extend(names.iter().map(|n| n.to_ascii_lowercase()));
+        self
+    }
+
     pub fn allows(&self, class: StatementClass) -> bool {
         !self.denied.contains(&class)
     }
@@ -160,11 +213,33 @@ impl SqlPolicy {
 
     /// Whether `SET key` is on the allowlist (an empty allowlist allows any key).
     pub fn allows_set_key(&self, key: &str) -> bool {
-        let key = key.to_ascii_lowercase();
-        self.set_allowlist.is_empty()
-            || self.set_allowlist.iter().any(|allowed| {
-                allowed == &key || (allowed.ends_with('.') && key.starts_with(allowed.as_str()))
-            })
+        self.set_allowlist.is_empty() || listed(&self.set_allowlist, &key.to_ascii_lowercase())
+    }
+
+    /// The rule that denies calling function `name`, if any.
+    pub fn function_denied_by(&self, name: &str, volatile: bool) -> Option<&'static str> {
+        let name = name.to_ascii_lowercase();
+        if listed(&self.deny_functions, &name) {
+            Some("cpg.policy.deny_functions")
+        } else if !self.allow_functions.is_empty() && !listed(&self.allow_functions, &name) {
+            Some("cpg.policy.allow_functions")
+        } else if volatile && !self.allow_volatile_functions {
+            Some("cpg.policy.allow_volatile_functions")
+        } else {
+            None
+        }
+    }
+
+    /// The rule that denies touching the table `resolved` (`catalog.schema.table`).
+    pub fn table_denied_by(&self, resolved: &str) -> Option<&'static str> {
+        let name = resolved.to_ascii_lowercase();
+        if listed(&self.deny_tables, &name) {
+            Some("cpg.policy.deny_tables")
+        } else if !self.allow_tables.is_empty() && !listed(&self.allow_tables, &name) {
+            Some("cpg.policy.allow_tables")
+        } else {
+            None
+        }
     }
 
     pub fn with(mut self, class: StatementClass, allowed: bool) -> Self {
@@ -208,13 +283,12 @@ impl SqlPolicy {
                     self.set_class(class, allowed);
                 }
             }
-            "set_allowlist" => {
-                self.set_allowlist = value
-                    .split(',')
-                    .map(|k| k.trim().to_ascii_lowercase())
-                    .filter(|k| !k.is_empty())
-                    .collect();
-            }
+            "set_allowlist" => self.set_allowlist = parse_list(value),
+            "allow_functions" => self.allow_functions = parse_list(value),
+            "deny_functions" => self.deny_functions = parse_list(value),
+            "allow_volatile_functions" => self.allow_volatile_functions = flag()?,
+            "allow_tables" => self.allow_tables = parse_list(value),
+            "deny_tables" => self.deny_tables = parse_list(value),
             "locked" => self.locked = flag()?,
             _ => {
                 let class = key
@@ -277,6 +351,36 @@ impl SqlPolicy {
             self.set_allowlist.join(","),
             "Option keys (or prefixes ending in '.') SET may change; empty: any (default).",
         ));
+        let lists = [
+            (
+                "allow_functions",
+                &self.allow_functions,
+                "Function names that may be called; empty: any (default).",
+            ),
+            (
+                "deny_functions",
+                &self.deny_functions,
+                "Function names that may not be called (default none).",
+            ),
+            (
+                "allow_tables",
+                &self.allow_tables,
+                "Resolved table names (catalog.schema.table, or prefixes ending in '.') that may be touched; empty: any.",
+            ),
+            (
+                "deny_tables",
+                &self.deny_tables,
+                "Resolved table names (or prefixes ending in '.') that may not be touched.",
+            ),
+        ];
+        for (key, list, description) in lists {
+            entries.push((key.to_string(), list.join(","), description));
+        }
+        entries.push((
+            "allow_volatile_functions".to_string(),
+            self.allow_volatile_functions.to_string(),
+            "Whether volatile functions (random(), now(), ...) may be called (default true).",
+        ));
         entries.push((
             "locked".to_string(),
             self.locked.to_string(),
@@ -302,7 +406,9 @@ fn unknown_key(key: &str) -> DataFusionError {
         .map(|c| format!("allow_{}", c.name()))
         .collect();
     DataFusionError::Configuration(format!(
-        "cpg.policy has no key '{key}'; accepted: allow_ddl, allow_dml, {}, set_allowlist, locked",
+        "cpg.policy has no key '{key}'; accepted: allow_ddl, allow_dml, {}, set_allowlist, \
+         allow_functions, deny_functions, allow_volatile_functions, allow_tables, \
+         deny_tables, locked",
         classes.join(", ")
     ))
 }
@@ -417,6 +523,38 @@ mod tests {
         assert!(policy.allows_set_key("DATAFUSION.EXECUTION.BATCH_SIZE"));
         assert!(policy.allows_set_key("cpg.policy.allow_ddl"));
         assert!(!policy.allows_set_key("datafusion.optimizer.skip_failed_rules"));
+    }
+
+    #[test]
+    fn functions_and_tables_by_list() {
+        let mut policy = SqlPolicy::allow_all();
+        policy.set("deny_functions", "md5, random").unwrap();
+        assert_eq!(
+            policy.function_denied_by("MD5", false),
+            Some("cpg.policy.deny_functions")
+        );
+        assert_eq!(policy.function_denied_by("abs", false), None);
+        policy.set("allow_volatile_functions", "false").unwrap();
+        assert_eq!(
+            policy.function_denied_by("now", true),
+            Some("cpg.policy.allow_volatile_functions")
+        );
+        policy.set("allow_functions", "abs,upper").unwrap();
+        assert_eq!(
+            policy.function_denied_by("lower", false),
+            Some("cpg.policy.allow_functions")
+        );
+        policy.set("deny_tables", "datafusion.secret.").unwrap();
+        assert_eq!(
+            policy.table_denied_by("datafusion.secret.keys"),
+            Some("cpg.policy.deny_tables")
+        );
+        assert_eq!(policy.table_denied_by("datafusion.public.t"), None);
+        policy.set("allow_tables", "datafusion.public.t").unwrap();
+        assert_eq!(
+            policy.table_denied_by("datafusion.public.u"),
+            Some("cpg.policy.allow_tables")
+        );
     }
 
     #[test]

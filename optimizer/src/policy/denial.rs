@@ -12,6 +12,10 @@ pub enum PolicyCode {
     SetKey = 2,
     /// A change the locked policy refuses (its own keys, weakening engine options).
     Locked = 3,
+    /// A function the policy denies.
+    Function = 4,
+    /// A table the policy denies.
+    Table = 5,
 }
 
 impl PolicyCode {

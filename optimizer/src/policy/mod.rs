@@ -1,19 +1,24 @@
-//! The SQL policy: which statements a session may run (this first slice), checked on
-//! the statement before DataFusion executes it, with stable `CPG-POLICY-<n>` denials.
+//! The SQL policy: which statements, functions and tables a session may use, with
+//! stable `CPG-POLICY-<n>` denials.
 //!
 //! - [`config`]: [`SqlPolicy`] and the `cpg.policy.*` session options ([`CpgOptions`]).
-//! - [`statement`]: statement classes and the check on parsed SQL ([`check_sql`]).
+//! - [`statement`]: statement classes checked on parsed SQL ([`check_sql`]), before
+//!   DataFusion executes DDL and `SET` eagerly.
+//! - [`rule`]: [`PolicyRule`], the analyzer rule checking every analysed plan (SQL,
+//!   DataFrame API, plans built in code): statement nodes, functions, tables.
 //! - [`denial`]: the error codes.
 //!
-//! Not yet (issue 10): functions, tables, external paths, plan-shape limits, the
-//! analyzer/planner/physical enforcement points, the query log.
+//! Not yet (issue 10): external paths, plan-shape limits, the query-planner and physical
+//! enforcement points (for FFI hosts), the query log.
 
 pub mod config;
 pub mod denial;
+pub mod rule;
 pub mod statement;
 
 pub use config::{CpgOptions, SqlPolicy, StatementClass};
 pub use denial::PolicyCode;
+pub use rule::PolicyRule;
 pub use statement::{check_sql, check_statement, classify};
 
 use datafusion::prelude::SessionContext;

@@ -51,7 +51,12 @@ async fn linked_only_exports_are_reported_not_registered() {
         .collect();
     assert_eq!(
         skipped,
-        vec!["relation_planner", "analyzer_rule", "session_options"]
+        vec![
+            "relation_planner",
+            "analyzer_rule",
+            "analyzer_rule",
+            "session_options"
+        ]
     );
     let text = registration.to_string();
     assert!(

@@ -1,0 +1,181 @@
+//! [`PolicyRule`]: the analyzer rule that checks every plan that reaches analysis — from
+//! SQL, the DataFrame API or built in code — against the session's `cpg.policy`: the
+//! statement class of DML, COPY and statement nodes (also under EXPLAIN), the functions
+//! called (after type coercion, so syntax that builds a function, `EXTRACT`, `POSITION`,
+//! `SUBSTRING`, counts under its function's name) and the tables read or written, by
+//! resolved name. Views are checked on what they read: DataFusion's analyzer inlines
+//! them before this rule, which runs after the built-in rules.
+//!
+//! Analyzer errors always fail the query (`skip_failed_rules` applies to optimizer
+//! rules only). DDL and `SET` are executed by `SessionContext::sql` before analysis:
+//! those are checked on the statement ([`super::statement`]).
+
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{Result, TableReference};
+use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction, WindowFunction};
+use datafusion::logical_expr::logical_plan::dml::WriteOp;
+use datafusion::logical_expr::{
+    DdlStatement, Expr, LogicalPlan, Statement, Volatility, WindowFunctionDefinition,
+};
+use datafusion::optimizer::AnalyzerRule;
+
+use super::config::{CpgOptions, SqlPolicy, StatementClass};
+use super::denial::{PolicyCode, deny};
+
+/// The rule's name in the session's analyzer.
+pub const RULE_NAME: &str = "cpg_sql_policy";
+
+/// Checks plans against the `cpg.policy` options of the session analysing them.
+#[derive(Debug, Default)]
+pub struct PolicyRule;
+
+impl PolicyRule {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+impl AnalyzerRule for PolicyRule {
+    fn analyze(&self, plan: LogicalPlan, config: &ConfigOptions) -> Result<LogicalPlan> {
+        if let Some(options) = config.extensions.get::<CpgOptions>() {
+            let catalog = &config.catalog;
+            check_plan(
+                &plan,
+                &options.policy,
+                &catalog.default_catalog,
+                &catalog.default_schema,
+            )?;
+        }
+        Ok(plan)
+    }
+
+    fn name(&self) -> &str {
+        RULE_NAME
+    }
+}
+
+/// Checks every node of `plan`, its subqueries and every expression in them.
+pub fn check_plan(
+    plan: &LogicalPlan,
+    policy: &SqlPolicy,
+    default_catalog: &str,
+    default_schema: &str,
+) -> Result<()> {
+    plan.apply_with_subqueries(|node| {
+        check_node(node, policy, default_catalog, default_schema)?;
+        node.apply_expressions(|expr| {
+            expr.apply(|e| {
+                check_expr(e, policy)?;
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })?;
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .map(|_| ())
+}
+
+fn check_node(
+    node: &LogicalPlan,
+    policy: &SqlPolicy,
+    default_catalog: &str,
+    default_schema: &str,
+) -> Result<()> {
+    let table = |name: &TableReference| -> Result<()> {
+        let resolved = name
+            .clone()
+            .resolve(default_catalog, default_schema)
+            .to_string();
+        match policy.table_denied_by(&resolved) {
+            Some(rule) => Err(deny(PolicyCode::Table, format!("table {resolved}"), rule)),
+            None => Ok(()),
+        }
+    };
+    if let LogicalPlan::TableScan(scan) = node {
+        table(&scan.table_name)?;
+    }
+    let class = match node {
+        LogicalPlan::Dml(dml) => {
+            table(&dml.table_name)?;
+            Some(match &dml.op {
+                WriteOp::Insert(_) => StatementClass::Insert,
+                WriteOp::Update | WriteOp::MergeInto(_) => StatementClass::Update,
+                WriteOp::Delete | WriteOp::Truncate => StatementClass::Delete,
+                WriteOp::Ctas => StatementClass::CreateTable,
+                // A write kind added after DataFusion 55.2: governed as a DML write.
+                _ => StatementClass::Update,
+            })
+        }
+        LogicalPlan::Copy(_) => Some(StatementClass::CopyTo),
+        LogicalPlan::Ddl(ddl) => Some(match ddl {
+            DdlStatement::CreateExternalTable(_) => StatementClass::CreateExternalTable,
+            DdlStatement::CreateMemoryTable(_) | DdlStatement::CreateIndex(_) => {
+                StatementClass::CreateTable
+            }
+            DdlStatement::CreateView(_) => StatementClass::CreateView,
+            DdlStatement::CreateCatalogSchema(_) | DdlStatement::CreateCatalog(_) => {
+                StatementClass::CreateCatalogOrSchema
+            }
+            DdlStatement::DropTable(_) => StatementClass::DropTable,
+            DdlStatement::DropView(_) => StatementClass::DropView,
+            DdlStatement::DropCatalogSchema(_) => StatementClass::DropCatalogOrSchema,
+            DdlStatement::CreateFunction(_) => StatementClass::CreateFunction,
+            DdlStatement::DropFunction(_) => StatementClass::DropFunction,
+        }),
+        LogicalPlan::Statement(statement) => Some(match statement {
+            Statement::TransactionStart(_) | Statement::TransactionEnd(_) => {
+                StatementClass::Transaction
+            }
+            Statement::SetVariable(_) | Statement::ResetVariable(_) => StatementClass::Set,
+            Statement::Prepare(_) | Statement::Execute(_) | Statement::Deallocate(_) => {
+                StatementClass::PrepareExecute
+            }
+        }),
+        _ => None,
+    };
+    match class {
+        Some(class) if !policy.allows(class) => Err(deny(
+            PolicyCode::Statement,
+            format!(
+                "{} statement",
+                class.name().replace('_', " ").to_uppercase()
+            ),
+            format!("cpg.policy.allow_{}", class.name()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_expr(expr: &Expr, policy: &SqlPolicy) -> Result<()> {
+    let (name, volatile) = match expr {
+        Expr::ScalarFunction(ScalarFunction { func, .. }) => (
+            func.name(),
+            func.signature().volatility == Volatility::Volatile,
+        ),
+        Expr::AggregateFunction(AggregateFunction { func, .. }) => (
+            func.name(),
+            func.signature().volatility == Volatility::Volatile,
+        ),
+        Expr::WindowFunction(window) => {
+            let WindowFunction { fun, .. } = window.as_ref();
+            let volatile = match fun {
+                WindowFunctionDefinition::AggregateUDF(f) => {
+                    f.signature().volatility == Volatility::Volatile
+                }
+                WindowFunctionDefinition::WindowUDF(f) => {
+                    f.signature().volatility == Volatility::Volatile
+                }
+            };
+            (fun.name(), volatile)
+        }
+        _ => return Ok(()),
+    };
+    match policy.function_denied_by(name, volatile) {
+        Some(rule) => Err(deny(
+            PolicyCode::Function,
+            format!("function {}", name.to_ascii_lowercase()),
+            rule,
+        )),
+        None => Ok(()),
+    }
+}

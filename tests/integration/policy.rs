@@ -1,0 +1,283 @@
+//! The SQL policy at SQL and API level: each bypass attempt is denied with its
+//! `CPG-POLICY-<n>` code, and what the policy allows runs unchanged.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::datasource::{MemTable, provider_as_source};
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::prelude::SessionContext;
+use datafusion_cpg::optimizer::policy::checked_sql;
+
+use crate::common::ctx;
+
+fn table() -> Arc<MemTable> {
+    let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(vec![1, 2, 3]))],
+    )
+    .unwrap();
+    Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap())
+}
+
+/// A session with tables `t` and `secret`, the policy keys `settings` applied.
+async fn session(settings: &[&str]) -> SessionContext {
+    let ctx = ctx();
+    ctx.register_table("t", table()).unwrap();
+    ctx.register_table("secret", table()).unwrap();
+    for setting in settings {
+        ctx.sql(&format!("SET cpg.policy.{setting}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+    }
+    ctx
+}
+
+/// The error of running `sql` to completion (plain `ctx.sql`, not the checked entry).
+async fn denial(ctx: &SessionContext, sql: &str) -> String {
+    let result = match ctx.sql(sql).await {
+        Ok(df) => df.collect().await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    result
+        .expect_err(&format!("{sql} should be denied"))
+        .strip_backtrace()
+}
+
+fn assert_code(error: &str, code: u32, rule: &str) {
+    assert!(
+        error.contains(&format!("CPG-POLICY-{code}: ")) && error.contains(rule),
+        "expected CPG-POLICY-{code} by {rule}, got: {error}"
+    );
+}
+
+#[tokio::test]
+async fn a_denied_table_cannot_be_reached_by_any_path() {
+    let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
+    let attempts = [
+        "SELECT * FROM secret",
+        "SELECT * FROM datafusion.public.secret",
+        "WITH x AS (SELECT * FROM secret) SELECT * FROM x",
+        "SELECT * FROM t WHERE a IN (SELECT a FROM secret)",
+        "SELECT * FROM t WHERE EXISTS (SELECT 1 FROM secret WHERE secret.a = t.a)",
+        "SELECT (SELECT max(a) FROM secret) AS m",
+        "SELECT a FROM t UNION ALL SELECT a FROM secret",
+        "SELECT * FROM t JOIN (SELECT a AS b FROM secret) s ON t.a = s.b",
+        "SELECT * FROM (SELECT * FROM (SELECT * FROM secret) x) y",
+        "EXPLAIN ANALYZE SELECT * FROM secret",
+        "INSERT INTO t SELECT a FROM secret",
+        "INSERT INTO secret VALUES (4)",
+    ];
+    for sql in attempts {
+        assert_code(
+            &denial(&ctx, sql).await,
+            5,
+            "table datafusion.public.secret denied by cpg.policy.deny_tables",
+        );
+    }
+    // A view over the denied table is checked on what it reads.
+    ctx.sql("CREATE VIEW v AS SELECT * FROM secret")
+        .await
+        .unwrap();
+    assert_code(
+        &denial(&ctx, "SELECT * FROM v").await,
+        5,
+        "cpg.policy.deny_tables",
+    );
+    // Other tables are unaffected.
+    let rows = ctx
+        .sql("SELECT count(*) FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    assert_eq!(rows[0].num_rows(), 1);
+}
+
+#[tokio::test]
+async fn plain_explain_shows_the_denial_instead_of_running() {
+    let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
+    let batches = ctx
+        .sql("EXPLAIN SELECT * FROM secret")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("CPG-POLICY-5"), "{text}");
+}
+
+#[tokio::test]
+async fn functions_are_denied_by_canonical_name_whatever_the_syntax() {
+    let cases = [
+        ("deny_functions = 'md5'", "SELECT md5('a')", "function md5"),
+        (
+            "deny_functions = 'date_part'",
+            "SELECT EXTRACT(YEAR FROM DATE '2024-01-02')",
+            "function date_part",
+        ),
+        (
+            "deny_functions = 'strpos'",
+            "SELECT POSITION('b' IN 'abc')",
+            "function strpos",
+        ),
+        (
+            "deny_functions = 'substr'",
+            "SELECT SUBSTRING('abc' FROM 2)",
+            "function substr",
+        ),
+        (
+            "deny_functions = 'make_array'",
+            "SELECT [1, 2]",
+            "function make_array",
+        ),
+        (
+            "deny_functions = 'count'",
+            "SELECT count(*) FROM t",
+            "function count",
+        ),
+        (
+            "deny_functions = 'row_number'",
+            "SELECT row_number() OVER () FROM t",
+            "function row_number",
+        ),
+        (
+            "deny_functions = 'stable_hash64'",
+            "SELECT a FROM t WHERE stable_hash64(a) > 0",
+            "function stable_hash64",
+        ),
+        (
+            "allow_volatile_functions = false",
+            "SELECT random()",
+            "function random",
+        ),
+        (
+            "allow_functions = 'abs'",
+            "SELECT upper('a')",
+            "function upper",
+        ),
+    ];
+    for (setting, sql, what) in cases {
+        let ctx = session(&[setting]).await;
+        let error = denial(&ctx, sql).await;
+        assert_code(&error, 4, what);
+    }
+    // An allowlist admits what it lists.
+    let ctx = session(&["allow_functions = 'abs'"]).await;
+    ctx.sql("SELECT abs(-1)")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn writes_are_denied_through_sql_and_the_dataframe_api() {
+    let ctx = session(&["allow_dml = false"]).await;
+    assert_code(
+        &denial(&ctx, "INSERT INTO t VALUES (4)").await,
+        1,
+        "cpg.policy.allow_insert",
+    );
+    let out = std::env::temp_dir().join(format!("cpg-policy-{}.csv", std::process::id()));
+    let copy = format!("COPY t TO '{}' STORED AS CSV", out.display());
+    assert_code(&denial(&ctx, &copy).await, 1, "cpg.policy.allow_copy_to");
+    assert!(!out.exists(), "COPY wrote a file");
+    let df = ctx.table("t").await.unwrap();
+    let error = df
+        .write_table("secret", Default::default())
+        .await
+        .unwrap_err()
+        .strip_backtrace();
+    assert_code(&error, 1, "cpg.policy.allow_insert");
+}
+
+#[tokio::test]
+async fn plans_built_in_code_are_checked() {
+    let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
+    let plan = LogicalPlanBuilder::scan("secret", provider_as_source(table()), None)
+        .unwrap()
+        .build()
+        .unwrap();
+    let error = ctx
+        .execute_logical_plan(plan)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .strip_backtrace();
+    assert_code(&error, 5, "cpg.policy.deny_tables");
+}
+
+#[tokio::test]
+async fn the_checked_entry_stops_eager_statements_before_they_run() {
+    let ctx = session(&["allow_ddl = false", "allow_prepare_execute = false"]).await;
+    for (sql, rule) in [
+        (
+            "CREATE TABLE x AS SELECT 1",
+            "cpg.policy.allow_create_table",
+        ),
+        ("DROP TABLE t", "cpg.policy.allow_drop_table"),
+        ("CREATE VIEW w AS SELECT 1", "cpg.policy.allow_create_view"),
+        ("PREPARE p AS SELECT $1", "cpg.policy.allow_prepare_execute"),
+    ] {
+        let error = checked_sql(&ctx, sql).await.unwrap_err().strip_backtrace();
+        assert_code(&error, 1, rule);
+    }
+    // t is still there: DROP did not run.
+    ctx.sql("SELECT * FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    checked_sql(&ctx, "SELECT 1")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_default_policy_allows_everything_and_a_read_only_one_allows_queries() {
+    let ctx = session(&[]).await;
+    checked_sql(&ctx, "CREATE TABLE x AS SELECT 1 AS a")
+        .await
+        .unwrap();
+    checked_sql(&ctx, "INSERT INTO x VALUES (2)")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let ctx = session(&[
+        "allow_ddl = false",
+        "allow_dml = false",
+        "allow_set = false",
+    ])
+    .await;
+    let demo = "SELECT stable_id('node', 'a.py', 1, 2), span_len(1, 5), \
+                qname_normalize('f', 'm') FROM t WHERE a > 1";
+    checked_sql(&ctx, demo)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let error = checked_sql(&ctx, "SET cpg.policy.allow_ddl = true")
+        .await
+        .unwrap_err();
+    assert_code(&error.strip_backtrace(), 1, "cpg.policy.allow_set");
+}
