@@ -4,7 +4,6 @@
 
 use datafusion::common::{Result, plan_datafusion_err};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::sqlparser::dialect::{GenericDialect, dialect_from_str};
 use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
 
 /// One statement of a script.
@@ -19,14 +18,7 @@ pub struct Statement {
 
 /// The statements of `sql`; pieces holding only whitespace and comments are skipped.
 pub fn split(ctx: &SessionContext, sql: &str) -> Result<Vec<Statement>> {
-    let dialect_name = ctx
-        .state()
-        .config()
-        .options()
-        .sql_parser
-        .dialect
-        .to_string();
-    let dialect = dialect_from_str(&dialect_name).unwrap_or_else(|| Box::new(GenericDialect {}));
+    let dialect = datafusion_cpg::optimizer::policy::session_dialect(ctx);
     let tokens = Tokenizer::new(dialect.as_ref(), sql)
         .tokenize_with_location()
         .map_err(|e| plan_datafusion_err!("cannot split the SQL into statements: {e}"))?;

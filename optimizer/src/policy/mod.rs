@@ -19,7 +19,7 @@ pub mod statement;
 pub use config::{CpgOptions, SqlPolicy, StatementClass};
 pub use denial::PolicyCode;
 pub use rule::PolicyRule;
-pub use statement::{check_sql, check_statement, classify};
+pub use statement::{check_sql, check_statement, classify, session_dialect};
 
 use datafusion::prelude::SessionContext;
 
@@ -42,13 +42,13 @@ pub async fn checked_sql(
     ctx: &SessionContext,
     sql: &str,
 ) -> datafusion::common::Result<datafusion::dataframe::DataFrame> {
-    let dialect = ctx
-        .state()
-        .config()
-        .options()
-        .sql_parser
-        .dialect
-        .to_string();
-    check_sql(sql, &dialect, &session_policy(ctx))?;
+    let statements = datafusion::sql::parser::DFParser::parse_sql_with_dialect(
+        sql,
+        statement::session_dialect(ctx).as_ref(),
+    )?;
+    let policy = session_policy(ctx);
+    statements
+        .iter()
+        .try_for_each(|statement| check_statement(statement, &policy))?;
     ctx.sql(sql).await
 }

@@ -4,8 +4,10 @@
 //! checked on the statement it explains (`EXPLAIN ANALYZE` runs it).
 
 use datafusion::common::Result;
+use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::Statement as DFStatement;
 use datafusion::sql::sqlparser::ast::{ObjectType, Set, Statement as SQLStatement};
+use datafusion::sql::sqlparser::dialect::{Dialect, GenericDialect, dialect_from_str};
 
 use super::config::{SqlPolicy, StatementClass, is_weakening_option};
 use super::denial::{PolicyCode, deny};
@@ -100,10 +102,20 @@ pub fn check_statement(statement: &DFStatement, policy: &SqlPolicy) -> Result<()
     Ok(())
 }
 
+/// The sqlparser dialect DataFusion means by `name` (its `sql_parser.dialect` option);
+/// DataFusion's default, the generic dialect, for a name sqlparser does not know.
+pub fn dialect_named(name: &str) -> Box<dyn Dialect> {
+    dialect_from_str(name).unwrap_or_else(|| Box::new(GenericDialect {}))
+}
+
+/// The dialect `ctx` parses SQL with.
+pub fn session_dialect(ctx: &SessionContext) -> Box<dyn Dialect> {
+    dialect_named(ctx.state().config().options().sql_parser.dialect.as_ref())
+}
+
 /// Parses `sql` with the `dialect` DataFusion uses and checks every statement in it.
 pub fn check_sql(sql: &str, dialect: &str, policy: &SqlPolicy) -> Result<()> {
-    let dialect = datafusion::sql::sqlparser::dialect::dialect_from_str(dialect)
-        .unwrap_or_else(|| Box::new(datafusion::sql::sqlparser::dialect::GenericDialect {}));
+    let dialect = dialect_named(dialect);
     let statements =
         datafusion::sql::parser::DFParser::parse_sql_with_dialect(sql, dialect.as_ref())?;
     statements
