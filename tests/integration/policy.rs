@@ -281,3 +281,125 @@ async fn the_default_policy_allows_everything_and_a_read_only_one_allows_queries
         .unwrap_err();
     assert_code(&error.strip_backtrace(), 1, "cpg.policy.allow_set");
 }
+
+#[tokio::test]
+async fn external_locations_outside_allow_paths_are_denied() {
+    let dir = std::env::temp_dir().join(format!("cpg-policy-paths-{}", std::process::id()));
+    let allowed = dir.join("allowed");
+    std::fs::create_dir_all(&allowed).unwrap();
+    let inside = allowed.join("in.csv");
+    let outside = dir.join("out.csv");
+    for file in [&inside, &outside] {
+        std::fs::write(file, "a\n1\n").unwrap();
+    }
+    // Tables created before the policy was set: reading them is still checked.
+    let ctx = session(&[]).await;
+    for (name, file) in [("inside", &inside), ("outside", &outside)] {
+        ctx.sql(&format!(
+            "CREATE EXTERNAL TABLE {name} STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
+            file.display()
+        ))
+        .await
+        .unwrap();
+    }
+    ctx.sql(&format!(
+        "SET cpg.policy.allow_paths = '{}/'",
+        allowed.display()
+    ))
+    .await
+    .unwrap();
+    ctx.sql("SELECT * FROM inside")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let rule = "denied by cpg.policy.allow_paths";
+    assert_code(&denial(&ctx, "SELECT * FROM outside").await, 6, rule);
+    let escape = format!("{}/../out.csv", allowed.display());
+    for sql in [
+        format!(
+            "CREATE EXTERNAL TABLE e STORED AS CSV LOCATION '{}'",
+            outside.display()
+        ),
+        format!("CREATE EXTERNAL TABLE e STORED AS CSV LOCATION '{escape}'"),
+        format!(
+            "COPY t TO '{}' STORED AS CSV",
+            dir.join("copy.csv").display()
+        ),
+    ] {
+        let error = checked_sql(&ctx, &sql).await.unwrap_err().strip_backtrace();
+        assert_code(&error, 6, rule);
+    }
+    // COPY through plain ctx.sql reaches the analyzer rule.
+    let copy = format!(
+        "COPY t TO '{}' STORED AS CSV",
+        dir.join("copy2.csv").display()
+    );
+    assert_code(&denial(&ctx, &copy).await, 6, rule);
+    assert!(!dir.join("copy2.csv").exists());
+    // Writing under the allowed prefix is fine.
+    let copy = format!(
+        "COPY t TO '{}' STORED AS CSV",
+        allowed.join("ok.csv").display()
+    );
+    checked_sql(&ctx, &copy)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn plan_shape_limits() {
+    let ctx = session(&["max_joins = 1"]).await;
+    ctx.sql("SELECT * FROM t JOIN secret ON t.a = secret.a")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let two = "SELECT * FROM t JOIN secret s1 ON t.a = s1.a JOIN secret s2 ON t.a = s2.a";
+    assert_code(&denial(&ctx, two).await, 7, "cpg.policy.max_joins");
+    // A join hidden in a subquery counts too.
+    let hidden = "SELECT * FROM t JOIN secret s1 ON t.a = s1.a \
+                  WHERE t.a IN (SELECT x.a FROM t x JOIN secret y ON x.a = y.a)";
+    assert_code(&denial(&ctx, hidden).await, 7, "cpg.policy.max_joins");
+
+    let ctx = session(&["allow_cross_joins = false"]).await;
+    for sql in [
+        "SELECT * FROM t CROSS JOIN secret",
+        "SELECT * FROM t, secret",
+        "SELECT * FROM t JOIN secret ON true",
+    ] {
+        assert_code(&denial(&ctx, sql).await, 7, "cpg.policy.allow_cross_joins");
+    }
+    for sql in [
+        "SELECT * FROM t, secret WHERE t.a = secret.a",
+        "SELECT * FROM t, secret s1, secret s2 WHERE t.a = s1.a AND s1.a = s2.a",
+    ] {
+        ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    }
+    let unjoined = "SELECT * FROM t, secret s1, secret s2 WHERE t.a = s1.a";
+    assert_code(
+        &denial(&ctx, unjoined).await,
+        7,
+        "cpg.policy.allow_cross_joins",
+    );
+
+    let ctx = session(&["max_plan_depth = 3"]).await;
+    ctx.sql("SELECT a FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let deep = "SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT a FROM t WHERE a > 1) x) y) z";
+    assert_code(
+        &denial(&ctx, deep).await,
+        7,
+        "cpg.policy.max_plan_depth (3)",
+    );
+}

@@ -138,6 +138,14 @@ pub struct SqlPolicy {
     allow_tables: Vec<String>,
     /// Resolved table names (or prefixes ending in '.') that may not be touched.
     deny_tables: Vec<String>,
+    /// Locations (paths or URLs, as prefixes) external tables, COPY TO and URL tables
+    /// may use; empty: any.
+    allow_paths: Vec<String>,
+    /// Most joins one plan may have; None: any number.
+    max_joins: Option<usize>,
+    allow_cross_joins: bool,
+    /// Deepest plan tree allowed; None: any depth.
+    max_plan_depth: Option<usize>,
     locked: bool,
 }
 
@@ -151,6 +159,10 @@ impl Default for SqlPolicy {
             allow_volatile_functions: true,
             allow_tables: Vec::new(),
             deny_tables: Vec::new(),
+            allow_paths: Vec::new(),
+            max_joins: None,
+            allow_cross_joins: true,
+            max_plan_depth: None,
             locked: false,
         }
     }
@@ -183,6 +195,22 @@ impl SqlPolicy {
             denied: StatementClass::ALL.into_iter().collect(),
             ..Self::default()
         }
+    }
+
+    pub fn allowed_paths(&self) -> &[String] {
+        &self.allow_paths
+    }
+
+    pub fn max_joins(&self) -> Option<usize> {
+        self.max_joins
+    }
+
+    pub fn allows_cross_joins(&self) -> bool {
+        self.allow_cross_joins
+    }
+
+    pub fn max_plan_depth(&self) -> Option<usize> {
+        self.max_plan_depth
     }
 
     /// Denies calling the functions `names` (added to `deny_functions`).
@@ -289,6 +317,17 @@ impl SqlPolicy {
             "allow_volatile_functions" => self.allow_volatile_functions = flag()?,
             "allow_tables" => self.allow_tables = parse_list(value),
             "deny_tables" => self.deny_tables = parse_list(value),
+            // Paths keep their case: file systems and object stores are case-sensitive.
+            "allow_paths" => {
+                self.allow_paths = value
+                    .split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+            }
+            "max_joins" => self.max_joins = parse_limit(key, value)?,
+            "allow_cross_joins" => self.allow_cross_joins = flag()?,
+            "max_plan_depth" => self.max_plan_depth = parse_limit(key, value)?,
             "locked" => self.locked = flag()?,
             _ => {
                 let class = key
@@ -377,6 +416,27 @@ impl SqlPolicy {
             entries.push((key.to_string(), list.join(","), description));
         }
         entries.push((
+            "allow_paths".to_string(),
+            self.allow_paths.join(","),
+            "Locations (path or URL prefixes) external tables, COPY TO and URL tables may use; empty: any.",
+        ));
+        let limit = |l: Option<usize>| l.map_or_else(|| "none".to_string(), |l| l.to_string());
+        entries.push((
+            "max_joins".to_string(),
+            limit(self.max_joins),
+            "Most joins in one plan (default none).",
+        ));
+        entries.push((
+            "allow_cross_joins".to_string(),
+            self.allow_cross_joins.to_string(),
+            "Whether joins without any join predicate may run (default true).",
+        ));
+        entries.push((
+            "max_plan_depth".to_string(),
+            limit(self.max_plan_depth),
+            "Deepest logical plan tree allowed (default none).",
+        ));
+        entries.push((
             "allow_volatile_functions".to_string(),
             self.allow_volatile_functions.to_string(),
             "Whether volatile functions (random(), now(), ...) may be called (default true).",
@@ -388,6 +448,19 @@ impl SqlPolicy {
         ));
         entries
     }
+}
+
+/// A limit: a number, or `none` / empty for no limit.
+fn parse_limit(key: &str, value: &str) -> Result<Option<usize>> {
+    let value = value.trim();
+    if value.is_empty() || value.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        DataFusionError::Configuration(format!(
+            "cpg.policy.{key}: '{value}' is not a limit; accepted: a non-negative integer, or none"
+        ))
+    })
 }
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
@@ -408,7 +481,7 @@ fn unknown_key(key: &str) -> DataFusionError {
     DataFusionError::Configuration(format!(
         "cpg.policy has no key '{key}'; accepted: allow_ddl, allow_dml, {}, set_allowlist, \
          allow_functions, deny_functions, allow_volatile_functions, allow_tables, \
-         deny_tables, locked",
+         deny_tables, allow_paths, max_joins, allow_cross_joins, max_plan_depth, locked",
         classes.join(", ")
     ))
 }

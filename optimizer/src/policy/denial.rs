@@ -16,6 +16,10 @@ pub enum PolicyCode {
     Function = 4,
     /// A table the policy denies.
     Table = 5,
+    /// An external location outside `allow_paths`.
+    Path = 6,
+    /// A plan beyond the shape limits (joins, cross joins, depth).
+    PlanShape = 7,
 }
 
 impl PolicyCode {

@@ -6,13 +6,15 @@
 //!   DataFusion executes DDL and `SET` eagerly.
 //! - [`rule`]: [`PolicyRule`], the analyzer rule checking every analysed plan (SQL,
 //!   DataFrame API, plans built in code): statement nodes, functions, tables.
+//! - [`paths`]: external locations (`allow_paths`).
 //! - [`denial`]: the error codes.
 //!
-//! Not yet (issue 10): external paths, plan-shape limits, the query-planner and physical
-//! enforcement points (for FFI hosts), the query log.
+//! Not yet (issue 10): the query-planner and physical enforcement points (for FFI
+//! hosts), the query log, prepared-statement parameters, Substrait plans from Python.
 
 pub mod config;
 pub mod denial;
+pub mod paths;
 pub mod rule;
 pub mod statement;
 

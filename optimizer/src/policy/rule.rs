@@ -15,13 +15,18 @@ use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, TableReference};
 use datafusion::logical_expr::expr::{AggregateFunction, ScalarFunction, WindowFunction};
 use datafusion::logical_expr::logical_plan::dml::WriteOp;
+use datafusion::logical_expr::utils::split_conjunction;
 use datafusion::logical_expr::{
     DdlStatement, Expr, LogicalPlan, Statement, Volatility, WindowFunctionDefinition,
 };
 use datafusion::optimizer::AnalyzerRule;
 
+use datafusion::catalog::default_table_source::source_as_provider;
+use datafusion::datasource::listing::ListingTable;
+
 use super::config::{CpgOptions, SqlPolicy, StatementClass};
 use super::denial::{PolicyCode, deny};
+use super::paths::check_location;
 
 /// The rule's name in the session's analyzer.
 pub const RULE_NAME: &str = "cpg_sql_policy";
@@ -55,14 +60,41 @@ impl AnalyzerRule for PolicyRule {
     }
 }
 
-/// Checks every node of `plan`, its subqueries and every expression in them.
+/// Checks every node of `plan`, its subqueries and every expression in them, and the
+/// plan's shape.
 pub fn check_plan(
     plan: &LogicalPlan,
     policy: &SqlPolicy,
     default_catalog: &str,
     default_schema: &str,
 ) -> Result<()> {
+    if let Some(max) = policy.max_plan_depth() {
+        let depth = plan_depth(plan);
+        if depth > max {
+            return Err(deny(
+                PolicyCode::PlanShape,
+                format!("a plan {depth} nodes deep"),
+                format!("cpg.policy.max_plan_depth ({max})"),
+            ));
+        }
+    }
+    if !policy.allows_cross_joins() {
+        check_cross_joins(plan, &[])?;
+    }
+    let mut joins = 0usize;
     plan.apply_with_subqueries(|node| {
+        if matches!(node, LogicalPlan::Join(_)) {
+            joins += 1;
+            if let Some(max) = policy.max_joins()
+                && joins > max
+            {
+                return Err(deny(
+                    PolicyCode::PlanShape,
+                    format!("a plan with more than {max} joins"),
+                    "cpg.policy.max_joins",
+                ));
+            }
+        }
         check_node(node, policy, default_catalog, default_schema)?;
         node.apply_expressions(|expr| {
             expr.apply(|e| {
@@ -73,6 +105,78 @@ pub fn check_plan(
         Ok(TreeNodeRecursion::Continue)
     })
     .map(|_| ())
+}
+
+/// Refuses a join with no join predicate. The analysed plan of `FROM a, b WHERE a.x =
+/// b.y` is a predicate-less join under a filter (the optimizer moves the predicate into
+/// the join later), so a conjunct of a filter above the join that references both of
+/// its sides counts as its predicate; `ON true` counts as none.
+fn check_cross_joins(plan: &LogicalPlan, filters: &[&Expr]) -> Result<()> {
+    match plan {
+        LogicalPlan::Filter(filter) => {
+            let mut above = filters.to_vec();
+            above.push(&filter.predicate);
+            check_cross_joins(&filter.input, &above)?;
+        }
+        LogicalPlan::Join(join) => {
+            let trivial = |filter: &Expr| {
+                matches!(
+                    filter,
+                    Expr::Literal(datafusion::common::ScalarValue::Boolean(Some(true)), _)
+                )
+            };
+            if join.on.is_empty() && join.filter.as_ref().is_none_or(trivial) {
+                let (left, right) = (join.left.schema(), join.right.schema());
+                let joins_both_sides =
+                    filters
+                        .iter()
+                        .flat_map(|f| split_conjunction(f))
+                        .any(|conjunct| {
+                            let columns = conjunct.column_refs();
+                            columns.iter().any(|c| left.has_column(c))
+                                && columns.iter().any(|c| right.has_column(c))
+                        });
+                if !joins_both_sides {
+                    return Err(deny(
+                        PolicyCode::PlanShape,
+                        "a join without any join predicate",
+                        "cpg.policy.allow_cross_joins",
+                    ));
+                }
+            }
+            // Conjuncts above apply to the joins nested under this one too.
+            check_cross_joins(&join.left, filters)?;
+            check_cross_joins(&join.right, filters)?;
+        }
+        other => {
+            for input in other.inputs() {
+                check_cross_joins(input, &[])?;
+            }
+        }
+    }
+    let mut result = Ok(());
+    let _ = plan.apply_subqueries(|subquery| {
+        result = check_cross_joins(subquery, &[]);
+        Ok(if result.is_ok() {
+            TreeNodeRecursion::Continue
+        } else {
+            TreeNodeRecursion::Stop
+        })
+    });
+    result
+}
+
+/// The depth of the deepest path from the root through inputs and subqueries.
+fn plan_depth(plan: &LogicalPlan) -> usize {
+    let mut deepest = 0;
+    let _ = plan.apply_subqueries(|subquery| {
+        deepest = deepest.max(plan_depth(subquery));
+        Ok(TreeNodeRecursion::Continue)
+    });
+    for input in plan.inputs() {
+        deepest = deepest.max(plan_depth(input));
+    }
+    1 + deepest
 }
 
 fn check_node(
@@ -91,8 +195,25 @@ fn check_node(
             None => Ok(()),
         }
     };
-    if let LogicalPlan::TableScan(scan) = node {
-        table(&scan.table_name)?;
+    match node {
+        LogicalPlan::TableScan(scan) => {
+            table(&scan.table_name)?;
+            // Listing tables (external tables, URL tables) read their locations.
+            if let Ok(provider) = source_as_provider(&scan.source)
+                && let Some(listing) = provider.downcast_ref::<ListingTable>()
+            {
+                for url in listing.table_paths() {
+                    check_location(url.as_str(), "read", policy)?;
+                }
+            }
+        }
+        LogicalPlan::Copy(copy) => check_location(&copy.output_url, "COPY TO", policy)?,
+        LogicalPlan::Ddl(DdlStatement::CreateExternalTable(create)) => {
+            for location in &create.locations {
+                check_location(location, "external table at", policy)?;
+            }
+        }
+        _ => {}
     }
     let class = match node {
         LogicalPlan::Dml(dml) => {

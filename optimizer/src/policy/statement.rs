@@ -70,6 +70,7 @@ fn set_keys(set: &Set) -> Vec<String> {
 
 /// Refuses `statement` if `policy` denies its class, or, for `SET`, a key it assigns.
 pub fn check_statement(statement: &DFStatement, policy: &SqlPolicy) -> Result<()> {
+    check_locations(statement, policy)?;
     let Some((class, keys)) = classify(statement) else {
         return Ok(());
     };
@@ -100,6 +101,20 @@ pub fn check_statement(statement: &DFStatement, policy: &SqlPolicy) -> Result<()
         }
     }
     Ok(())
+}
+
+/// The external locations a statement names, checked before it runs (a `CREATE
+/// EXTERNAL TABLE` registers its table eagerly).
+fn check_locations(statement: &DFStatement, policy: &SqlPolicy) -> Result<()> {
+    match statement {
+        DFStatement::CreateExternalTable(create) => create
+            .locations
+            .iter()
+            .try_for_each(|l| super::paths::check_location(l, "external table at", policy)),
+        DFStatement::CopyTo(copy) => super::paths::check_location(&copy.target, "COPY TO", policy),
+        DFStatement::Explain(explain) => check_locations(&explain.statement, policy),
+        _ => Ok(()),
+    }
 }
 
 /// The sqlparser dialect DataFusion means by `name` (its `sql_parser.dialect` option);
