@@ -28,14 +28,15 @@ async fn session(settings: &[&str]) -> SessionContext {
     ctx.register_table("t", table()).unwrap();
     ctx.register_table("secret", table()).unwrap();
     for setting in settings {
-        ctx.sql(&format!("SET cpg.policy.{setting}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        run(&ctx, &format!("SET cpg.policy.{setting}")).await;
     }
     ctx
+}
+
+/// Runs `sql` to completion with plain `ctx.sql`; it must succeed.
+async fn run(ctx: &SessionContext, sql: &str) {
+    let df = ctx.sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    df.collect().await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// The error of running `sql` to completion (plain `ctx.sql`, not the checked entry).
@@ -173,12 +174,7 @@ async fn functions_are_denied_by_canonical_name_whatever_the_syntax() {
     }
     // An allowlist admits what it lists.
     let ctx = session(&["allow_functions = 'abs'"]).await;
-    ctx.sql("SELECT abs(-1)")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    run(&ctx, "SELECT abs(-1)").await;
 }
 
 #[tokio::test]
@@ -236,12 +232,7 @@ async fn the_checked_entry_stops_eager_statements_before_they_run() {
         assert_code(&error, 1, rule);
     }
     // t is still there: DROP did not run.
-    ctx.sql("SELECT * FROM t")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    run(&ctx, "SELECT * FROM t").await;
     checked_sql(&ctx, "SELECT 1")
         .await
         .unwrap()
@@ -308,12 +299,7 @@ async fn external_locations_outside_allow_paths_are_denied() {
     ))
     .await
     .unwrap();
-    ctx.sql("SELECT * FROM inside")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    run(&ctx, "SELECT * FROM inside").await;
     let rule = "denied by cpg.policy.allow_paths";
     assert_code(&denial(&ctx, "SELECT * FROM outside").await, 6, rule);
     let escape = format!("{}/../out.csv", allowed.display());
@@ -355,12 +341,7 @@ async fn external_locations_outside_allow_paths_are_denied() {
 #[tokio::test]
 async fn plan_shape_limits() {
     let ctx = session(&["max_joins = 1"]).await;
-    ctx.sql("SELECT * FROM t JOIN secret ON t.a = secret.a")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    run(&ctx, "SELECT * FROM t JOIN secret ON t.a = secret.a").await;
     let two = "SELECT * FROM t JOIN secret s1 ON t.a = s1.a JOIN secret s2 ON t.a = s2.a";
     assert_code(&denial(&ctx, two).await, 7, "cpg.policy.max_joins");
     // A join hidden in a subquery counts too.
@@ -380,7 +361,7 @@ async fn plan_shape_limits() {
         "SELECT * FROM t, secret WHERE t.a = secret.a",
         "SELECT * FROM t, secret s1, secret s2 WHERE t.a = s1.a AND s1.a = s2.a",
     ] {
-        ctx.sql(sql).await.unwrap().collect().await.unwrap();
+        run(&ctx, sql).await;
     }
     let unjoined = "SELECT * FROM t, secret s1, secret s2 WHERE t.a = s1.a";
     assert_code(
@@ -390,12 +371,7 @@ async fn plan_shape_limits() {
     );
 
     let ctx = session(&["max_plan_depth = 3"]).await;
-    ctx.sql("SELECT a FROM t")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
+    run(&ctx, "SELECT a FROM t").await;
     let deep = "SELECT * FROM (SELECT * FROM (SELECT * FROM (SELECT a FROM t WHERE a > 1) x) y) z";
     assert_code(
         &denial(&ctx, deep).await,
