@@ -222,6 +222,15 @@ pub fn exports() -> Vec<Export> {
     all.push(Export::analyzer_rule(Arc::new(
         crate::optimizer::policy::PolicyRule::new(),
     )));
+    all.push(Export::new(
+        ExportKind::TableFunction,
+        crate::optimizer::policy::log::QUERY_LOG_FUNCTION,
+        |_| {
+            Ok(Extension::TableFunction(Arc::new(
+                crate::optimizer::policy::log::QueryLogFunction,
+            )))
+        },
+    ));
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
             crate::optimizer::policy::config::install_options,

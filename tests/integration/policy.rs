@@ -379,3 +379,44 @@ async fn plan_shape_limits() {
         "cpg.policy.max_plan_depth (3)",
     );
 }
+
+#[tokio::test]
+async fn every_decision_is_in_the_query_log() {
+    let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
+    run(&ctx, "SELECT upper('x'), a FROM t").await;
+    denial(&ctx, "SELECT md5('y') FROM secret").await;
+    let batches = ctx
+        .sql(
+            "SELECT decision, code, reason, array_to_string(tables, ','), \
+             array_to_string(functions, ',') FROM cpg_query_log() \
+             WHERE plan NOT LIKE '%cpg_query_log%' ORDER BY at",
+        )
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let allowed = text
+        .lines()
+        .find(|l| l.contains("| allow ") && l.contains("datafusion.public.t"))
+        .unwrap_or_else(|| panic!("no allow entry for t:\n{text}"));
+    assert!(allowed.contains("upper"), "{allowed}");
+    let denied = text
+        .lines()
+        .find(|l| l.contains("| deny "))
+        .unwrap_or_else(|| panic!("no deny entry:\n{text}"));
+    assert!(
+        denied.contains("| 5 ")
+            && denied.contains("CPG-POLICY-5: table datafusion.public.secret denied")
+            && denied.contains("datafusion.public.secret"),
+        "{denied}"
+    );
+    let error = denial(&ctx, "SELECT * FROM cpg_query_log(1)").await;
+    assert!(
+        error.contains("cpg_query_log takes no arguments, got 1"),
+        "{error}"
+    );
+}

@@ -8,9 +8,9 @@ use abi_stable::library::{RawLibrary, RootModule, lib_header_from_raw_library};
 use abi_stable::std_types::{RResult, RString};
 use datafusion::catalog::{TableFunctionImpl, TableProviderFactory};
 use datafusion::common::{DataFusionError, Result};
-use datafusion::execution::TaskContextProvider;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::execution::{TaskContext, TaskContextProvider};
 use datafusion::logical_expr::{ScalarUDF, ScalarUDFImpl};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
@@ -27,10 +27,26 @@ pub struct Plugin {
     path: PathBuf,
     module: CpgPluginRef,
     manifest: Manifest,
-    /// Sessions handed to the plugin's codecs as task-context providers. datafusion-ffi
-    /// keeps only a `Weak` to them, so they are kept here for as long as the plugin.
-    hosts: Arc<Mutex<Vec<Arc<dyn TaskContextProvider>>>>,
 }
+
+/// A host session as the task-context provider the plugin's codecs decode with. It holds
+/// the session weakly (a plugin object must not keep the session that holds it alive);
+/// once the session is gone it answers with a default task context.
+struct SessionTaskContext {
+    task_ctx: Box<dyn Fn() -> Option<Arc<TaskContext>> + Send + Sync>,
+}
+
+impl TaskContextProvider for SessionTaskContext {
+    fn task_ctx(&self) -> Arc<TaskContext> {
+        (self.task_ctx)().unwrap_or_default()
+    }
+}
+
+/// datafusion-ffi keeps only a `Weak` to a task-context provider, so the (small, weak)
+/// providers handed to plugins are kept here for the life of the process, as the plugin
+/// libraries are.
+static HOST_PROVIDERS: Mutex<Vec<Arc<dyn TaskContextProvider + Send + Sync>>> =
+    Mutex::new(Vec::new());
 
 /// What [`Plugin::register`] installed, by kind, and what it could not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,7 +145,6 @@ impl Plugin {
             path: path.to_path_buf(),
             module,
             manifest,
-            hosts: Arc::default(),
         })
     }
 
@@ -264,10 +279,18 @@ impl Plugin {
     }
 
     fn keep_host(&self, ctx: &SessionContext) -> Arc<dyn TaskContextProvider> {
-        let provider: Arc<dyn TaskContextProvider> = Arc::new(ctx.clone());
-        if let Ok(mut hosts) = self.hosts.lock() {
-            hosts.push(Arc::clone(&provider));
-        }
+        let state = ctx.state_weak_ref();
+        let provider: Arc<dyn TaskContextProvider + Send + Sync> = Arc::new(SessionTaskContext {
+            task_ctx: Box::new(move || {
+                state
+                    .upgrade()
+                    .map(|state| Arc::new(TaskContext::from(&*state.read())))
+            }),
+        });
+        HOST_PROVIDERS
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(Arc::clone(&provider));
         provider
     }
 

@@ -486,10 +486,12 @@ fn unknown_key(key: &str) -> DataFusionError {
     ))
 }
 
-/// The bundle's session options (prefix `cpg`); today `cpg.policy.*`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The bundle's session options (prefix `cpg`): `cpg.policy.*`, and the session's query
+/// log, which the copies DataFusion makes of the options per query share.
+#[derive(Debug, Clone, Default)]
 pub struct CpgOptions {
     pub policy: SqlPolicy,
+    pub log: std::sync::Arc<super::log::QueryLog>,
 }
 
 impl ConfigExtension for CpgOptions {

@@ -7,13 +7,16 @@
 //! - [`rule`]: [`PolicyRule`], the analyzer rule checking every analysed plan (SQL,
 //!   DataFrame API, plans built in code): statement nodes, functions, tables.
 //! - [`paths`]: external locations (`allow_paths`).
+//! - [`log`]: the bounded per-session log of decisions, `cpg_query_log()`.
 //! - [`denial`]: the error codes.
 //!
 //! Not yet (issue 10): the query-planner and physical enforcement points (for FFI
-//! hosts), the query log, prepared-statement parameters, Substrait plans from Python.
+//! hosts), fingerprints in the log, prepared-statement parameters, Substrait plans from
+//! Python.
 
 pub mod config;
 pub mod denial;
+pub mod log;
 pub mod paths;
 pub mod rule;
 pub mod statement;

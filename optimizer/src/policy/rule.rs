@@ -10,6 +10,8 @@
 //! rules only). DDL and `SET` are executed by `SessionContext::sql` before analysis:
 //! those are checked on the statement ([`super::statement`]).
 
+use std::collections::BTreeSet;
+
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::common::{Result, TableReference};
@@ -45,12 +47,16 @@ impl AnalyzerRule for PolicyRule {
     fn analyze(&self, plan: LogicalPlan, config: &ConfigOptions) -> Result<LogicalPlan> {
         if let Some(options) = config.extensions.get::<CpgOptions>() {
             let catalog = &config.catalog;
-            check_plan(
+            let mut lineage = Lineage::default();
+            let checked = check_plan(
                 &plan,
                 &options.policy,
                 &catalog.default_catalog,
                 &catalog.default_schema,
-            )?;
+                &mut lineage,
+            );
+            options.log.record(&plan, checked.as_ref().err(), lineage);
+            checked?;
         }
         Ok(plan)
     }
@@ -60,13 +66,22 @@ impl AnalyzerRule for PolicyRule {
     }
 }
 
+/// What a plan reads and calls, as far as the check got: resolved table names and
+/// function names, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Lineage {
+    pub tables: BTreeSet<String>,
+    pub functions: BTreeSet<String>,
+}
+
 /// Checks every node of `plan`, its subqueries and every expression in them, and the
-/// plan's shape.
+/// plan's shape; collects what it reads and calls into `lineage`.
 pub fn check_plan(
     plan: &LogicalPlan,
     policy: &SqlPolicy,
     default_catalog: &str,
     default_schema: &str,
+    lineage: &mut Lineage,
 ) -> Result<()> {
     if let Some(max) = policy.max_plan_depth() {
         let depth = plan_depth(plan);
@@ -95,10 +110,10 @@ pub fn check_plan(
                 ));
             }
         }
-        check_node(node, policy, default_catalog, default_schema)?;
+        check_node(node, policy, default_catalog, default_schema, lineage)?;
         node.apply_expressions(|expr| {
             expr.apply(|e| {
-                check_expr(e, policy)?;
+                check_expr(e, policy, lineage)?;
                 Ok(TreeNodeRecursion::Continue)
             })
         })?;
@@ -184,12 +199,14 @@ fn check_node(
     policy: &SqlPolicy,
     default_catalog: &str,
     default_schema: &str,
+    lineage: &mut Lineage,
 ) -> Result<()> {
-    let table = |name: &TableReference| -> Result<()> {
+    let mut table = |name: &TableReference| -> Result<()> {
         let resolved = name
             .clone()
             .resolve(default_catalog, default_schema)
             .to_string();
+        lineage.tables.insert(resolved.clone());
         match policy.table_denied_by(&resolved) {
             Some(rule) => Err(deny(PolicyCode::Table, format!("table {resolved}"), rule)),
             None => Ok(()),
@@ -267,7 +284,7 @@ fn check_node(
     }
 }
 
-fn check_expr(expr: &Expr, policy: &SqlPolicy) -> Result<()> {
+fn check_expr(expr: &Expr, policy: &SqlPolicy, lineage: &mut Lineage) -> Result<()> {
     let (name, volatile) = match expr {
         Expr::ScalarFunction(ScalarFunction { func, .. }) => (
             func.name(),
@@ -291,6 +308,7 @@ fn check_expr(expr: &Expr, policy: &SqlPolicy) -> Result<()> {
         }
         _ => return Ok(()),
     };
+    lineage.functions.insert(name.to_ascii_lowercase());
     match policy.function_denied_by(name, volatile) {
         Some(rule) => Err(deny(
             PolicyCode::Function,

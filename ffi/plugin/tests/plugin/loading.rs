@@ -67,6 +67,23 @@ async fn linked_only_exports_are_reported_not_registered() {
         text.contains("works only where the bundle is linked"),
         "{text}"
     );
+    assert!(text.contains("1 table functions: cpg_query_log"), "{text}");
+}
+
+#[tokio::test]
+async fn a_table_function_crosses_ffi_and_its_errors_come_back() {
+    let foreign = plugin_ctx(&plugin());
+    // The plugin's cpg_query_log() runs in the plugin, called by the host through
+    // datafusion-ffi; the host session carries no cpg options over FFI, so it reports
+    // that instead of a log.
+    let error = run(&foreign, "SELECT * FROM cpg_query_log()")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("cpg_query_log: this session has no cpg options"),
+        "{error}"
+    );
 }
 
 #[test]
