@@ -39,6 +39,14 @@ async fn run(ctx: &SessionContext, sql: &str) {
     df.collect().await.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
+/// The result of `sql` as a printed table.
+async fn table_text(ctx: &SessionContext, sql: &str) -> String {
+    let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string()
+}
+
 /// The error of running `sql` to completion (plain `ctx.sql`, not the checked entry).
 async fn denial(ctx: &SessionContext, sql: &str) -> String {
     let result = match ctx.sql(sql).await {
@@ -104,16 +112,7 @@ async fn a_denied_table_cannot_be_reached_by_any_path() {
 #[tokio::test]
 async fn plain_explain_shows_the_denial_instead_of_running() {
     let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
-    let batches = ctx
-        .sql("EXPLAIN SELECT * FROM secret")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-        .unwrap()
-        .to_string();
+    let text = table_text(&ctx, "EXPLAIN SELECT * FROM secret").await;
     assert!(text.contains("CPG-POLICY-5"), "{text}");
 }
 
@@ -385,20 +384,13 @@ async fn every_decision_is_in_the_query_log() {
     let ctx = session(&["deny_tables = 'datafusion.public.secret'"]).await;
     run(&ctx, "SELECT upper('x'), a FROM t").await;
     denial(&ctx, "SELECT md5('y') FROM secret").await;
-    let batches = ctx
-        .sql(
-            "SELECT decision, code, reason, array_to_string(tables, ','), \
-             array_to_string(functions, ',') FROM cpg_query_log() \
-             WHERE plan NOT LIKE '%cpg_query_log%' ORDER BY at",
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
-        .unwrap()
-        .to_string();
+    let text = table_text(
+        &ctx,
+        "SELECT decision, code, reason, array_to_string(tables, ','), \
+         array_to_string(functions, ',') FROM cpg_query_log() \
+         WHERE plan NOT LIKE '%cpg_query_log%' ORDER BY at",
+    )
+    .await;
     let allowed = text
         .lines()
         .find(|l| l.contains("| allow ") && l.contains("datafusion.public.t"))
