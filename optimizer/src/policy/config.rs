@@ -346,9 +346,39 @@ impl SqlPolicy {
         let value: serde_json::Value = serde_json::from_str(json).map_err(|e| {
             DataFusionError::Configuration(format!("cpg.policy: the policy is not valid JSON: {e}"))
         })?;
+        Self::from_value(&value)
+    }
+
+    /// The same from TOML: top-level `key = value` pairs of the `cpg.policy` keys, e.g.
+    /// `allow_ddl = false` and `deny_tables = ["datafusion.secret."]`.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let value: serde_json::Value = toml::from_str(text).map_err(|e| {
+            DataFusionError::Configuration(format!("cpg.policy: the policy is not valid TOML: {e}"))
+        })?;
+        Self::from_value(&value)
+    }
+
+    /// Reads a policy file: TOML if its name ends in `.toml`, JSON otherwise.
+    pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            DataFusionError::Configuration(format!(
+                "cpg.policy: cannot read the policy file {}: {e}",
+                path.display()
+            ))
+        })?;
+        if path.extension().is_some_and(|e| e == "toml") {
+            Self::from_toml(&text)
+        } else {
+            Self::from_json(&text)
+        }
+    }
+
+    fn from_value(value: &serde_json::Value) -> Result<Self> {
         let object = value.as_object().ok_or_else(|| {
             DataFusionError::Configuration(
-                "cpg.policy: a policy file is a JSON object of cpg.policy keys".to_string(),
+                "cpg.policy: a policy file is an object (JSON) or table (TOML) of cpg.policy keys"
+                    .to_string(),
             )
         })?;
         let mut policy = Self::default();
@@ -645,7 +675,32 @@ mod tests {
             &["a.b".to_string(), "c.".to_string()]
         );
         let error = SqlPolicy::from_json("[1]").unwrap_err().to_string();
-        assert!(error.contains("a policy file is a JSON object"), "{error}");
+        assert!(
+            error.contains("a policy file is an object (JSON)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_toml_policy_reads_like_json() {
+        let toml = "allow_ddl = false\nlocked = true\ndeny_tables = [\"datafusion.secret.\", \"x.y.z\"]\nmax_joins = 3\n";
+        let policy = SqlPolicy::from_toml(toml).unwrap();
+        let json = SqlPolicy::from_json(
+            r#"{"allow_ddl": false, "locked": true, "deny_tables": ["datafusion.secret.", "x.y.z"], "max_joins": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(policy, json);
+        assert_eq!(policy.max_joins(), Some(3));
+        let error = SqlPolicy::from_toml("allow_ddl = ")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("the policy is not valid TOML"), "{error}");
+        let dir = std::env::temp_dir().join(format!("cpg-policy-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("policy.toml");
+        std::fs::write(&file, toml).unwrap();
+        assert_eq!(SqlPolicy::from_file(&file).unwrap(), json);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
