@@ -11,6 +11,7 @@ use std::ffi::CString;
 
 use datafusion_cpg::registry::ExportKind;
 use datafusion_cpg_exports as export;
+use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -34,6 +35,97 @@ impl ScalarFunction {
 
     fn __repr__(&self) -> String {
         format!("ScalarFunction({:?})", self.name)
+    }
+}
+
+/// One table function of the bundle, exportable to datafusion-python
+/// (`datafusion.TableFunction(name, obj, ctx)`).
+#[pyclass(module = "datafusion_cpg._native", name = "TableFunction", frozen)]
+struct TableFunction {
+    #[pyo3(get)]
+    name: String,
+}
+
+#[pymethods]
+impl TableFunction {
+    /// The `datafusion_table_function` capsule; `session` is the host context (or its
+    /// logical codec capsule), whose codec decodes the function's arguments.
+    #[pyo3(signature = (session=None))]
+    fn __datafusion_table_function__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let session = session.ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "{}: __datafusion_table_function__ needs the SessionContext it is installed on",
+                self.name
+            ))
+        })?;
+        let codec = host_logical_codec(&session)?;
+        let function = export::table_function(&self.name, codec)
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        PyCapsule::new(
+            py,
+            function,
+            Some(CString::from(c"datafusion_table_function")),
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        format!("TableFunction({:?})", self.name)
+    }
+}
+
+/// The host's logical extension codec, from its SessionContext (through
+/// `__datafusion_logical_extension_codec__`) or from a codec capsule, cloned out of the
+/// capsule after checking its name and datafusion-ffi version.
+fn host_logical_codec(session: &Bound<'_, PyAny>) -> PyResult<FFI_LogicalExtensionCodec> {
+    const NAME: &std::ffi::CStr = c"datafusion_logical_extension_codec";
+    let object = if session.hasattr("__datafusion_logical_extension_codec__")? {
+        session.call_method0("__datafusion_logical_extension_codec__")?
+    } else {
+        session.clone()
+    };
+    let capsule = object.cast::<PyCapsule>().map_err(|_| {
+        PyValueError::new_err(
+            "expected a datafusion SessionContext or a datafusion_logical_extension_codec capsule",
+        )
+    })?;
+    let pointer = capsule.pointer_checked(Some(NAME))?;
+    // SAFETY: the capsule's name says it holds an FFI_LogicalExtensionCodec (checked
+    // above); it is only borrowed here and cloned through its own `clone` callback.
+    let codec = unsafe { pointer.cast::<FFI_LogicalExtensionCodec>().as_ref() }.clone();
+    // SAFETY: `version` is a plain `extern "C" fn() -> u64` of the codec's library.
+    let host_version = unsafe { (codec.version)() };
+    if host_version != datafusion_ffi::version() {
+        return Err(pyo3::exceptions::PyImportError::new_err(format!(
+            "the host's datafusion-ffi is {host_version}, this module's is {}",
+            datafusion_ffi::version()
+        )));
+    }
+    Ok(codec)
+}
+
+/// The names of every table function of the bundle.
+#[pyfunction]
+fn table_function_names() -> Vec<String> {
+    export::names(ExportKind::TableFunction)
+}
+
+/// The table function `name`; `ValueError` naming the exported ones if unknown.
+#[pyfunction]
+fn table_function(name: &str) -> PyResult<TableFunction> {
+    let names = export::names(ExportKind::TableFunction);
+    if names.iter().any(|n| n == name) {
+        Ok(TableFunction {
+            name: name.to_string(),
+        })
+    } else {
+        Err(PyValueError::new_err(format!(
+            "datafusion_cpg has no table function named {name:?}; available: {}",
+            names.join(", ")
+        )))
     }
 }
 
@@ -75,6 +167,9 @@ fn manifest_json() -> String {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ScalarFunction>()?;
+    m.add_class::<TableFunction>()?;
+    m.add_function(wrap_pyfunction!(table_function_names, m)?)?;
+    m.add_function(wrap_pyfunction!(table_function, m)?)?;
     m.add_function(wrap_pyfunction!(scalar_function_names, m)?)?;
     m.add_function(wrap_pyfunction!(scalar_function, m)?)?;
     m.add_function(wrap_pyfunction!(datafusion_ffi_version, m)?)?;

@@ -54,7 +54,8 @@ def test_bad_input_raises_and_the_session_survives(
 def test_register_returns_every_function() -> None:
     ctx = datafusion.SessionContext()
     names = datafusion_cpg.register(ctx)
-    assert names == udfs.names()
+    assert names == udfs.names() + ["cpg_query_log"]
+    names = names[: len(udfs.names())]
     assert set(names) == {case["function"] for case in VECTORS["cases"]}
     for name in names:
         assert getattr(udfs, name)().name == name
@@ -161,3 +162,14 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
     assert functions == udfs.names()
     linked_only = {e["kind"] for e in manifest["exports"] if not e["crosses_ffi"]}
     assert linked_only == {"relation_planner", "analyzer_rule", "session_options"}
+
+
+def test_table_functions_cross_into_datafusion_python() -> None:
+    ctx = datafusion.SessionContext()
+    datafusion_cpg.register(ctx)
+    # cpg_query_log() runs in the extension module, called by datafusion-python through
+    # FFI; the Python session carries no cpg options, which the function reports.
+    with pytest.raises(Exception, match="cpg_query_log: this session has no cpg options"):
+        ctx.sql("SELECT * FROM cpg_query_log()").collect()
+    with pytest.raises(Exception, match="cpg_query_log takes no arguments, got 1"):
+        ctx.sql("SELECT * FROM cpg_query_log(1)").collect()

@@ -15,12 +15,11 @@ is not imported here).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import datafusion
 
 from . import _native, udfs
-
-if TYPE_CHECKING:
-    import datafusion
 
 __version__: str = _native.__version__
 
@@ -28,7 +27,8 @@ __all__ = ["manifest", "register", "udfs", "__version__"]
 
 
 def register(ctx: datafusion.SessionContext) -> list[str]:
-    """Register every datafusion-cpg function into ``ctx``; returns their names.
+    """Register every datafusion-cpg scalar and table function into ``ctx``; returns
+    their names (scalar functions first).
 
     Registering again replaces the functions by name, so it is harmless. Raises
     ``ImportError`` if the installed datafusion is not the major this module was built
@@ -37,6 +37,10 @@ def register(ctx: datafusion.SessionContext) -> list[str]:
     names = _native.scalar_function_names()
     for name in names:
         ctx.register_udf(udfs.function(name))
+    for name in _native.table_function_names():
+        # The function decodes its arguments with this context's codec.
+        ctx.register_udtf(datafusion.TableFunction(name, _native.table_function(name), ctx))
+        names.append(name)
     return names
 
 
