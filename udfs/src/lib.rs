@@ -71,6 +71,40 @@ pub fn register(registry: &mut dyn FunctionRegistry) -> Result<()> {
 
 pub mod expr_fn;
 
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! Calling a function the way DataFusion's executor does, for the unit tests of
+    //! every module.
+
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{Field, FieldRef};
+    use datafusion::common::Result;
+    use datafusion::config::ConfigOptions;
+    use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
+
+    /// Invokes `udf` on `args` (value and field each) over `number_rows` rows.
+    pub(crate) fn call(
+        udf: &dyn ScalarUDFImpl,
+        args: Vec<(ColumnarValue, FieldRef)>,
+        number_rows: usize,
+    ) -> Result<ColumnarValue> {
+        let (args, arg_fields): (Vec<_>, Vec<_>) = args.into_iter().unzip();
+        let types = arg_fields
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect::<Vec<_>>();
+        let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
+        udf.invoke_with_args(ScalarFunctionArgs {
+            args,
+            arg_fields,
+            number_rows,
+            return_field,
+            config_options: Arc::new(ConfigOptions::default()),
+        })
+    }
+}
+
 /// Adds every function to a session being built, replacing same-named entries, so
 /// installing twice is harmless. Call it after `with_default_features()`.
 pub fn install(

@@ -295,8 +295,7 @@ pub(crate) mod test_support {
     use datafusion::arrow::array::{ArrayRef, Int64Array};
     use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
     use datafusion::common::{Result, ScalarValue};
-    use datafusion::config::ConfigOptions;
-    use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
+    use datafusion::logical_expr::ColumnarValue;
 
     /// A column argument named `name`.
     pub(crate) fn column(name: &str, values: Vec<Option<i64>>) -> (ColumnarValue, FieldRef) {
@@ -315,25 +314,7 @@ pub(crate) mod test_support {
         )
     }
 
-    pub(crate) fn call(
-        udf: &dyn ScalarUDFImpl,
-        args: Vec<(ColumnarValue, FieldRef)>,
-        number_rows: usize,
-    ) -> Result<ColumnarValue> {
-        let (args, arg_fields): (Vec<_>, Vec<_>) = args.into_iter().unzip();
-        let types = arg_fields
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect::<Vec<_>>();
-        let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
-        udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows,
-            return_field,
-            config_options: Arc::new(ConfigOptions::default()),
-        })
-    }
+    pub(crate) use crate::test_support::call;
 
     /// The message of an execution error, without DataFusion's prefix or backtrace.
     pub(crate) fn error_text(result: Result<ColumnarValue>) -> String {

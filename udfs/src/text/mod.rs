@@ -458,9 +458,8 @@ pub(crate) mod test_support {
 
     use datafusion::arrow::array::{ArrayRef, AsArray, BooleanArray, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-    use datafusion::common::{Result, ScalarValue};
-    use datafusion::config::ConfigOptions;
-    use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDFImpl};
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::{ColumnarValue, ScalarUDFImpl};
 
     pub(crate) fn text(value: Option<&str>) -> (ColumnarValue, FieldRef) {
         (
@@ -492,25 +491,7 @@ pub(crate) mod test_support {
         )
     }
 
-    pub(crate) fn call(
-        udf: &dyn ScalarUDFImpl,
-        args: Vec<(ColumnarValue, FieldRef)>,
-        number_rows: usize,
-    ) -> Result<ColumnarValue> {
-        let (args, arg_fields): (Vec<_>, Vec<_>) = args.into_iter().unzip();
-        let types = arg_fields
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect::<Vec<_>>();
-        let return_field = Arc::new(Field::new(udf.name(), udf.return_type(&types)?, true));
-        udf.invoke_with_args(ScalarFunctionArgs {
-            args,
-            arg_fields,
-            number_rows,
-            return_field,
-            config_options: Arc::new(ConfigOptions::default()),
-        })
-    }
+    pub(crate) use crate::test_support::call;
 
     /// The function's result on scalar arguments, which must be a Utf8 scalar.
     pub(crate) fn call_scalar(
