@@ -21,6 +21,10 @@ use datafusion::logical_expr::ScalarUDF;
 use datafusion::logical_expr::planner::RelationPlanner;
 use datafusion::optimizer::AnalyzerRule;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion_cpg_optimizer::install::{
+    analyzer_rule_into_builder, analyzer_rule_into_state, relation_planner_into_builder,
+    relation_planner_into_state,
+};
 use tokio::runtime::Handle;
 
 /// What kind of extension an [`Export`] is. The names are part of the plugin manifest:
@@ -278,21 +282,8 @@ pub fn install_into_state(
                 .table_factories_mut()
                 .insert(name.to_ascii_uppercase(), factory);
         }
-        Extension::AnalyzerRule(rule) => {
-            if !state
-                .analyzer()
-                .rules
-                .iter()
-                .any(|r| r.name() == rule.name())
-            {
-                state.add_analyzer_rule(rule);
-            }
-        }
-        Extension::RelationPlanner(planner) => {
-            if !same_planner_installed(state.relation_planners(), &planner) {
-                state.register_relation_planner(planner)?;
-            }
-        }
+        Extension::AnalyzerRule(rule) => analyzer_rule_into_state(state, rule),
+        Extension::RelationPlanner(planner) => relation_planner_into_state(state, planner)?,
         Extension::SessionOptions(install) => install(state.config_mut().options_mut()),
         // SessionState has no setter for these: rebuild it around the new one.
         Extension::QueryPlanner(_) | Extension::PhysicalOptimizerRule(_) => {
@@ -353,37 +344,12 @@ pub fn install_into_builder(
                 builder = builder.with_physical_optimizer_rule(rule);
             }
         }
-        Extension::AnalyzerRule(rule) => {
-            let is_ours = |r: &Arc<dyn AnalyzerRule + Send + Sync>| r.name() == rule.name();
-            let present = builder
-                .analyzer_rules()
-                .as_ref()
-                .is_some_and(|rules| rules.iter().any(is_ours))
-                || builder
-                    .analyzer()
-                    .as_ref()
-                    .is_some_and(|analyzer| analyzer.rules.iter().any(is_ours));
-            if !present {
-                builder = builder.with_analyzer_rule(rule);
-            }
-        }
+        Extension::AnalyzerRule(rule) => builder = analyzer_rule_into_builder(builder, rule),
         Extension::RelationPlanner(planner) => {
-            let planners = builder.relation_planners().get_or_insert_with(Vec::new);
-            if !same_planner_installed(planners, &planner) {
-                // Consulted before the planners already present.
-                planners.insert(0, planner);
-            }
+            builder = relation_planner_into_builder(builder, planner)
         }
     }
     builder
-}
-
-fn same_planner_installed(
-    installed: &[Arc<dyn RelationPlanner>],
-    planner: &Arc<dyn RelationPlanner>,
-) -> bool {
-    let ours = format!("{planner:?}");
-    installed.iter().any(|p| format!("{p:?}") == ours)
 }
 
 #[cfg(test)]

@@ -35,9 +35,9 @@ use std::sync::Arc;
 
 use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::optimizer::AnalyzerRule;
 use datafusion::prelude::SessionContext;
 
+pub mod install;
 pub mod lateral_unnest;
 pub mod policy;
 
@@ -46,30 +46,9 @@ pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule}
 /// Adds the planner extensions to a session being built. Installing twice is
 /// harmless: each extension is added once.
 pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
-    let mut builder = builder;
-
-    let planners = builder.relation_planners().get_or_insert_with(Vec::new);
-    if !planners
-        .iter()
-        .any(lateral_unnest::is_lateral_unnest_planner)
-    {
-        planners.insert(0, Arc::new(LateralUnnestPlanner::new()));
-    }
-
-    let is_ours =
-        |rule: &Arc<dyn AnalyzerRule + Send + Sync>| rule.name() == lateral_unnest::RULE_NAME;
-    let rule_installed = builder
-        .analyzer_rules()
-        .as_ref()
-        .is_some_and(|rules| rules.iter().any(is_ours))
-        || builder
-            .analyzer()
-            .as_ref()
-            .is_some_and(|analyzer| analyzer.rules.iter().any(is_ours));
-    if !rule_installed {
-        builder = builder.with_analyzer_rule(Arc::new(LateralUnnestRule::new()));
-    }
-    builder
+    let builder =
+        install::relation_planner_into_builder(builder, Arc::new(LateralUnnestPlanner::new()));
+    install::analyzer_rule_into_builder(builder, Arc::new(LateralUnnestRule::new()))
 }
 
 /// Adds the planner extensions to `ctx`. Registering twice is harmless: each
@@ -77,20 +56,7 @@ pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
 pub fn register(ctx: &SessionContext) -> Result<()> {
     let state = ctx.state_ref();
     let mut state = state.write();
-    if !state
-        .relation_planners()
-        .iter()
-        .any(lateral_unnest::is_lateral_unnest_planner)
-    {
-        state.register_relation_planner(Arc::new(LateralUnnestPlanner::new()))?;
-    }
-    if !state
-        .analyzer()
-        .rules
-        .iter()
-        .any(|rule| rule.name() == lateral_unnest::RULE_NAME)
-    {
-        state.add_analyzer_rule(Arc::new(LateralUnnestRule::new()));
-    }
+    install::relation_planner_into_state(&mut state, Arc::new(LateralUnnestPlanner::new()))?;
+    install::analyzer_rule_into_state(&mut state, Arc::new(LateralUnnestRule::new()));
     Ok(())
 }
