@@ -71,6 +71,18 @@ pub fn register(registry: &mut dyn FunctionRegistry) -> Result<()> {
 
 pub mod expr_fn;
 
+/// Adds every function to a session being built, replacing same-named entries, so
+/// installing twice is harmless. Call it after `with_default_features()`.
+pub fn install(
+    mut builder: datafusion::execution::session_state::SessionStateBuilder,
+) -> datafusion::execution::session_state::SessionStateBuilder {
+    let ours = functions();
+    let list = builder.scalar_functions().get_or_insert_with(Vec::new);
+    list.retain(|existing| !ours.iter().any(|udf| udf.name() == existing.name()));
+    list.extend(ours);
+    builder
+}
+
 #[cfg(test)]
 pub(crate) mod test_support {
     //! Calling a function the way DataFusion's executor does, for the unit tests of
@@ -103,16 +115,4 @@ pub(crate) mod test_support {
             config_options: Arc::new(ConfigOptions::default()),
         })
     }
-}
-
-/// Adds every function to a session being built, replacing same-named entries, so
-/// installing twice is harmless. Call it after `with_default_features()`.
-pub fn install(
-    mut builder: datafusion::execution::session_state::SessionStateBuilder,
-) -> datafusion::execution::session_state::SessionStateBuilder {
-    let ours = functions();
-    let list = builder.scalar_functions().get_or_insert_with(Vec::new);
-    list.retain(|existing| !ours.iter().any(|udf| udf.name() == existing.name()));
-    list.extend(ours);
-    builder
 }

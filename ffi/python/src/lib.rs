@@ -116,14 +116,19 @@ fn table_function_names() -> Vec<String> {
 /// The table function `name`; `ValueError` naming the exported ones if unknown.
 #[pyfunction]
 fn table_function(name: &str) -> PyResult<TableFunction> {
-    let names = export::names(ExportKind::TableFunction);
+    exported_name(ExportKind::TableFunction, name).map(|name| TableFunction { name })
+}
+
+/// `name` if the bundle exports something of `kind` by that name, else a `ValueError`
+/// listing what it exports of that kind.
+fn exported_name(kind: ExportKind, name: &str) -> PyResult<String> {
+    let names = export::names(kind);
     if names.iter().any(|n| n == name) {
-        Ok(TableFunction {
-            name: name.to_string(),
-        })
+        Ok(name.to_string())
     } else {
         Err(PyValueError::new_err(format!(
-            "datafusion_cpg has no table function named {name:?}; available: {}",
+            "datafusion_cpg has no {} named {name:?}; available: {}",
+            kind.name().replace('_', " "),
             names.join(", ")
         )))
     }
@@ -138,17 +143,7 @@ fn scalar_function_names() -> Vec<String> {
 /// The scalar function `name`; `ValueError` naming the exported ones if unknown.
 #[pyfunction]
 fn scalar_function(name: &str) -> PyResult<ScalarFunction> {
-    let names = export::names(ExportKind::ScalarFunction);
-    if names.iter().any(|n| n == name) {
-        Ok(ScalarFunction {
-            name: name.to_string(),
-        })
-    } else {
-        Err(PyValueError::new_err(format!(
-            "datafusion_cpg has no scalar function named {name:?}; available: {}",
-            names.join(", ")
-        )))
-    }
+    exported_name(ExportKind::ScalarFunction, name).map(|name| ScalarFunction { name })
 }
 
 /// The `datafusion_ffi::version()` this module was built with (the datafusion major).

@@ -31,7 +31,8 @@ use datafusion::prelude::SessionContext;
 /// The policy in effect in `ctx` (`cpg.policy.*`), or the default (allow everything)
 /// if the bundle's options are not registered.
 pub fn session_policy(ctx: &SessionContext) -> SqlPolicy {
-    ctx.state()
+    ctx.state_ref()
+        .read()
         .config()
         .options()
         .extensions

@@ -125,7 +125,15 @@ pub fn dialect_named(name: &str) -> Box<dyn Dialect> {
 
 /// The dialect `ctx` parses SQL with.
 pub fn session_dialect(ctx: &SessionContext) -> Box<dyn Dialect> {
-    dialect_named(ctx.state().config().options().sql_parser.dialect.as_ref())
+    dialect_named(
+        ctx.state_ref()
+            .read()
+            .config()
+            .options()
+            .sql_parser
+            .dialect
+            .as_ref(),
+    )
 }
 
 /// Parses `sql` with the `dialect` DataFusion uses and checks every statement in it.

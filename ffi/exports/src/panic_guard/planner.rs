@@ -120,48 +120,38 @@ mod tests {
         }
     }
 
+    /// The error of `SELECT 1` in a session built by `configure`.
+    async fn select_one_error(
+        configure: impl FnOnce(SessionStateBuilder) -> SessionStateBuilder,
+    ) -> String {
+        let state = configure(SessionStateBuilder::new().with_default_features()).build();
+        let ctx = SessionContext::new_with_state(state);
+        let df = ctx.sql("SELECT 1").await.unwrap();
+        df.collect().await.unwrap_err().to_string()
+    }
+
     #[tokio::test]
     async fn a_panicking_planner_fails_the_query() {
-        let state = SessionStateBuilder::new()
-            .with_default_features()
-            .with_query_planner(GuardedQueryPlanner::wrap("p", Arc::new(PanickingPlanner)))
-            .build();
-        let ctx = SessionContext::new_with_state(state);
-        let error = ctx
-            .sql("SELECT 1")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap_err();
+        let error = select_one_error(|builder| {
+            builder.with_query_planner(GuardedQueryPlanner::wrap("p", Arc::new(PanickingPlanner)))
+        })
+        .await;
         assert!(
-            error
-                .to_string()
-                .contains("p panicked in create_physical_plan: planner boom"),
+            error.contains("p panicked in create_physical_plan: planner boom"),
             "{error}"
         );
     }
 
     #[tokio::test]
     async fn a_panicking_physical_rule_fails_the_query() {
-        let state = SessionStateBuilder::new()
-            .with_default_features()
-            .with_physical_optimizer_rule(GuardedPhysicalOptimizerRule::wrap(Arc::new(
+        let error = select_one_error(|builder| {
+            builder.with_physical_optimizer_rule(GuardedPhysicalOptimizerRule::wrap(Arc::new(
                 PanickingRule,
             )))
-            .build();
-        let ctx = SessionContext::new_with_state(state);
-        let error = ctx
-            .sql("SELECT 1")
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap_err();
+        })
+        .await;
         assert!(
-            error
-                .to_string()
-                .contains("panicking_rule panicked in optimize: rule boom"),
+            error.contains("panicking_rule panicked in optimize: rule boom"),
             "{error}"
         );
     }

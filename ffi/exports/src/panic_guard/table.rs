@@ -159,7 +159,6 @@ impl TableProvider for GuardedTableProvider {
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::datatypes::Schema;
-    use datafusion::datasource::empty::EmptyTable;
     use datafusion::prelude::SessionContext;
 
     use super::*;
@@ -222,16 +221,36 @@ mod tests {
 
     #[tokio::test]
     async fn a_guarded_provider_scans_like_the_original() {
+        use datafusion::arrow::array::{Int64Array, RecordBatch};
+        use datafusion::arrow::datatypes::{DataType, Field};
+        use datafusion::datasource::MemTable;
+
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![Arc::new(Int64Array::from(vec![Some(3), None, Some(7)]))],
+        )
+        .unwrap();
+        let table = Arc::new(MemTable::try_new(schema, vec![vec![batch]]).unwrap());
         let ctx = SessionContext::new();
-        let schema = Arc::new(Schema::new(vec![datafusion::arrow::datatypes::Field::new(
-            "a",
-            datafusion::arrow::datatypes::DataType::Int64,
-            true,
-        )]));
-        let provider = GuardedTableProvider::wrap("t", Arc::new(EmptyTable::new(schema)));
-        ctx.register_table("t", provider).unwrap();
-        let batches = ctx.sql("SELECT count(*) AS n FROM t").await.unwrap();
-        let batches = batches.collect().await.unwrap();
-        assert_eq!(batches[0].num_rows(), 1);
+        ctx.register_table("plain", table.clone()).unwrap();
+        ctx.register_table("guarded", GuardedTableProvider::wrap("t", table))
+            .unwrap();
+        let sql = "SELECT count(a) AS n, sum(a) AS s FROM ";
+        let run = |name: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                let df = ctx.sql(&format!("{sql}{name} WHERE a > 2")).await.unwrap();
+                df.collect().await.unwrap()
+            }
+        };
+        let (plain, guarded) = (run("plain").await, run("guarded").await);
+        assert_eq!(guarded, plain);
+        let sums = guarded[0]
+            .column(1)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        assert_eq!(sums.value(0), 10);
     }
 }
