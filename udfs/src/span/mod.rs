@@ -292,7 +292,7 @@ pub(crate) mod test_support {
 
     use std::sync::Arc;
 
-    use datafusion::arrow::array::{ArrayRef, Int64Array};
+    use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array};
     use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
     use datafusion::common::{Result, ScalarValue};
     use datafusion::logical_expr::ColumnarValue;
@@ -304,6 +304,14 @@ pub(crate) mod test_support {
             ColumnarValue::Array(array),
             Arc::new(Field::new(name, DataType::Int64, true)),
         )
+    }
+
+    /// The Boolean array a span predicate returned.
+    pub(crate) fn bools(value: ColumnarValue) -> Vec<Option<bool>> {
+        match value {
+            ColumnarValue::Array(a) => a.as_boolean().iter().collect(),
+            ColumnarValue::Scalar(s) => panic!("expected an array, got {s:?}"),
+        }
     }
 
     /// A literal argument, with the field name DataFusion gives literals.

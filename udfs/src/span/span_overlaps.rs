@@ -94,17 +94,8 @@ impl ScalarUDFImpl for SpanOverlaps {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::AsArray;
-
-    use super::super::test_support::{call, column, error_text, literal};
+    use super::super::test_support::{bools, call, column, error_text, literal};
     use super::*;
-
-    fn bools(value: ColumnarValue) -> Vec<Option<bool>> {
-        match value {
-            ColumnarValue::Array(a) => a.as_boolean().iter().collect(),
-            ColumnarValue::Scalar(s) => panic!("expected an array, got {s:?}"),
-        }
-    }
 
     #[test]
     fn declares_strictness() {
