@@ -144,6 +144,7 @@ pub struct Export {
     kind: ExportKind,
     name: String,
     build: Build,
+    linked_only: bool,
 }
 
 impl fmt::Debug for Export {
@@ -163,7 +164,20 @@ impl Export {
             kind,
             name: name.into(),
             build: Arc::new(build),
+            linked_only: false,
         }
+    }
+
+    /// Marks an entry of a kind that could cross FFI as working only where the bundle is
+    /// linked (the manifest says so, and the plugin refuses to build it).
+    pub fn linked_only(mut self) -> Self {
+        self.linked_only = true;
+        self
+    }
+
+    /// Whether a host that loads the bundle over FFI gets this extension.
+    pub fn crosses_ffi(&self) -> bool {
+        self.kind.crosses_ffi() && !self.linked_only
     }
 
     pub fn scalar_function(udf: Arc<ScalarUDF>) -> Self {
@@ -235,6 +249,20 @@ pub fn exports() -> Vec<Export> {
             )))
         },
     ));
+    // Linked only until the planner's extension codecs let plans of host tables cross
+    // datafusion-ffi's planner bridge (which encodes every plan with them).
+    all.push(
+        Export::new(
+            ExportKind::QueryPlanner,
+            crate::optimizer::planner::PLANNER_NAME,
+            |_| {
+                Ok(Extension::QueryPlanner(Arc::new(
+                    crate::optimizer::CpgQueryPlanner::new(),
+                )))
+            },
+        )
+        .linked_only(),
+    );
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
             crate::optimizer::policy::config::install_options,

@@ -129,3 +129,25 @@ fn a_policy_set_in_the_session_denies_ddl() {
         "{err}"
     );
 }
+
+#[test]
+fn delete_and_update_with_a_subquery_change_only_the_selected_rows() {
+    // apache/datafusion#24654: stock DataFusion 55 deletes all three rows and sets all
+    // three ids to 10.
+    let path = script(
+        "dml",
+        "CREATE TABLE a(id INT) AS VALUES (1),(2),(3);\n\
+         CREATE TABLE b(id INT) AS VALUES (1),(2);\n\
+         UPDATE a SET id = id + 10 WHERE id IN (SELECT id FROM b);\n\
+         SELECT id FROM a ORDER BY id;\n\
+         DELETE FROM a WHERE id - 10 IN (SELECT id FROM b);\n\
+         SELECT count(*) AS remaining FROM a;\n",
+    );
+    let (out, err, ok) = cpg_sql(&["-q", "--format", "csv", "-f", &path]);
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.split_whitespace().collect::<Vec<_>>(),
+        ["count", "2", "id", "3", "11", "12", "count", "2", "remaining", "1"],
+        "{out}"
+    );
+}

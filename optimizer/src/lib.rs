@@ -37,11 +37,14 @@ use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
+pub mod exact_dml;
 pub mod install;
 pub mod lateral_unnest;
+pub mod planner;
 pub mod policy;
 
 pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule};
+pub use planner::CpgQueryPlanner;
 
 /// Adds the planner extensions to a session being built. Installing twice is
 /// harmless: each extension is added once.

@@ -3,6 +3,7 @@
 //! properties, registration, error texts and robustness over every input form.
 
 mod common;
+mod dml;
 mod errors;
 mod golden_vectors;
 mod hash_properties;

@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use abi_stable::std_types::{RResult, RString};
-use datafusion::common::{Result, exec_datafusion_err};
+use datafusion::common::{Result, exec_datafusion_err, plan_datafusion_err};
 use datafusion_cpg::registry::{self, ExportKind, Extension, Host};
 use datafusion_cpg_loader::abi::{ABI_MAJOR, Manifest, ManifestEntry};
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
@@ -77,7 +77,7 @@ pub fn manifest() -> Manifest {
             .map(|export| ManifestEntry {
                 kind: export.kind().name().to_string(),
                 name: export.name().to_string(),
-                crosses_ffi: export.kind().crosses_ffi(),
+                crosses_ffi: export.crosses_ffi(),
             })
             .collect(),
     }
@@ -93,7 +93,13 @@ pub fn names(kind: ExportKind) -> Vec<String> {
 }
 
 fn build(kind: ExportKind, name: &str) -> Result<Extension> {
-    registry::find(kind, name)?.build(&host()?)
+    let export = registry::find(kind, name)?;
+    if !export.crosses_ffi() {
+        return Err(plan_datafusion_err!(
+            "datafusion-cpg {kind} {name} works only where the bundle is linked, not over FFI"
+        ));
+    }
+    export.build(&host()?)
 }
 
 /// The scalar function `name`, panic-guarded.
@@ -211,6 +217,18 @@ mod tests {
         assert!(error.contains("no scalar_function named nope"), "{error}");
         let error = physical_optimizer_rule("nope").err().unwrap().to_string();
         assert!(error.contains("exported: none"), "{error}");
+    }
+
+    #[test]
+    fn a_linked_only_export_is_refused_over_ffi() {
+        let error = build(ExportKind::QueryPlanner, "cpg_query_planner")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            error.contains("query_planner cpg_query_planner works only where the bundle is linked"),
+            "{error}"
+        );
     }
 
     #[test]
