@@ -147,7 +147,18 @@ fn delete_and_update_with_a_subquery_change_only_the_selected_rows() {
     assert!(ok, "{err}");
     assert_eq!(
         out.split_whitespace().collect::<Vec<_>>(),
-        ["count", "2", "id", "3", "11", "12", "count", "2", "remaining", "1"],
+        [
+            "count",
+            "2",
+            "id",
+            "3",
+            "11",
+            "12",
+            "count",
+            "2",
+            "remaining",
+            "1"
+        ],
         "{out}"
     );
 }

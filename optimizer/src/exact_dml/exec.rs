@@ -11,10 +11,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, RecordBatch, UInt64Array};
 use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
+use datafusion::catalog::Session;
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Column, Result, TableReference, exec_datafusion_err, internal_err};
 use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
+use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF, UserDefinedLogicalNode};
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
@@ -22,9 +24,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, Distribution, ExecutionPlan, PlanProperties, collect,
 };
-use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::physical_planner::{ExtensionPlanner, PhysicalPlanner};
-use datafusion::catalog::Session;
 
 use super::node::{DmlKind, ExactDml};
 use super::row_index::{RowIndex, RowIndexFunction, RowIndexOutput};
@@ -75,7 +75,11 @@ pub struct ExactDmlExec {
 }
 
 impl ExactDmlExec {
-    fn new(node: &ExactDml, rows: Arc<dyn ExecutionPlan>, session: Arc<SessionState>) -> Result<Self> {
+    fn new(
+        node: &ExactDml,
+        rows: Arc<dyn ExecutionPlan>,
+        session: Arc<SessionState>,
+    ) -> Result<Self> {
         let table_schema = node.provider.schema();
         let fields = |names: &[String]| -> Result<Vec<FieldRef>> {
             names
@@ -145,7 +149,11 @@ impl ExactDmlExec {
         };
         let filters = vec![function(RowIndexOutput::Selected)];
         let plan = match self.kind {
-            DmlKind::Delete => self.provider.delete_from(self.session.as_ref(), filters).await,
+            DmlKind::Delete => {
+                self.provider
+                    .delete_from(self.session.as_ref(), filters)
+                    .await
+            }
             DmlKind::Update => {
                 let assignments = self
                     .value_fields
@@ -161,7 +169,10 @@ impl ExactDmlExec {
         .map_err(|e| e.context(format!("{} operation on table '{table}'", self.kind)))?;
         let counts = collect(plan, context).await?;
         counts.iter().try_fold(0u64, |total, batch| {
-            let column = batch.columns().first().and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
+            let column = batch
+                .columns()
+                .first()
+                .and_then(|c| c.as_any().downcast_ref::<UInt64Array>());
             match column {
                 Some(counts) if counts.null_count() == 0 => {
                     Ok(total + counts.values().iter().sum::<u64>())
@@ -178,7 +189,11 @@ impl ExactDmlExec {
 impl DisplayAs for ExactDmlExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names = |fields: &[FieldRef]| {
-            fields.iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         write!(
             f,

@@ -32,32 +32,52 @@ use datafusion::catalog::default_table_source::DefaultTableSource;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, Result, TableReference, plan_datafusion_err};
 use datafusion::logical_expr::{
-    DmlStatement, Expr, Extension, LogicalPlan, LogicalPlanBuilder, WriteOp,
+    DmlStatement, Explain, Expr, Extension, LogicalPlan, LogicalPlanBuilder, WriteOp,
 };
 
 pub use exec::{ExactDmlExec, ExactDmlPlanner};
 pub use node::{DmlKind, ExactDml};
 
 /// Replaces each DELETE/UPDATE of `plan` whose predicate DataFusion would lose by an
-/// [`ExactDml`] node (under `EXPLAIN` too, which DataFusion 55 would otherwise run).
+/// [`ExactDml`] node. Under `EXPLAIN` (not `EXPLAIN ANALYZE`) every DELETE/UPDATE is
+/// replaced: DataFusion 55 calls the provider while planning, and a `MemTable` changes its
+/// rows then, so a plain `EXPLAIN DELETE` would delete; [`ExactDmlExec`] does nothing
+/// until executed.
 pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
-    plan.transform_up(|node| {
-        let LogicalPlan::Dml(dml) = &node else {
-            return Ok(Transformed::no(node));
-        };
-        match exact_dml_for(dml)? {
-            Some(exact) => Ok(Transformed::yes(LogicalPlan::Extension(Extension {
-                node: Arc::new(exact),
-            }))),
-            None => Ok(Transformed::no(node)),
+    plan.transform_down(|node| match node {
+        LogicalPlan::Explain(explain) => {
+            let inner =
+                Arc::unwrap_or_clone(explain.plan).transform_up(|node| replace(node, true))?;
+            Ok(Transformed::new(
+                LogicalPlan::Explain(Explain {
+                    plan: Arc::new(inner.data),
+                    ..explain
+                }),
+                inner.transformed,
+                TreeNodeRecursion::Jump,
+            ))
         }
+        node => replace(node, false),
     })
     .map(|transformed| transformed.data)
 }
 
-/// The [`ExactDml`] for `dml`, or `None` when DataFusion's own planning is exact (or is
-/// not about a provider's rows: INSERT, CTAS, TRUNCATE, a foreign table source).
-fn exact_dml_for(dml: &DmlStatement) -> Result<Option<ExactDml>> {
+fn replace(node: LogicalPlan, always: bool) -> Result<Transformed<LogicalPlan>> {
+    let LogicalPlan::Dml(dml) = &node else {
+        return Ok(Transformed::no(node));
+    };
+    match exact_dml_for(dml, always)? {
+        Some(exact) => Ok(Transformed::yes(LogicalPlan::Extension(Extension {
+            node: Arc::new(exact),
+        }))),
+        None => Ok(Transformed::no(node)),
+    }
+}
+
+/// The [`ExactDml`] for `dml`, or `None` when DataFusion's own planning is exact and not
+/// `always` (or the statement is not about a provider's rows: INSERT, CTAS, TRUNCATE, a
+/// foreign table source).
+fn exact_dml_for(dml: &DmlStatement, always: bool) -> Result<Option<ExactDml>> {
     let kind = match dml.op {
         WriteOp::Delete => DmlKind::Delete,
         WriteOp::Update => DmlKind::Update,
@@ -97,7 +117,8 @@ fn exact_dml_for(dml: &DmlStatement) -> Result<Option<ExactDml>> {
             }
         },
     };
-    if provider_sees_whole_predicate(selection, &dml.table_name)
+    if !always
+        && provider_sees_whole_predicate(selection, &dml.table_name)
         && !assignments.iter().any(|(_, expr)| has_subquery(expr))
     {
         return Ok(None);
@@ -169,7 +190,10 @@ fn has_subquery(expr: &Expr) -> bool {
     expr.exists(|e| {
         Ok(matches!(
             e,
-            Expr::Exists(_) | Expr::InSubquery(_) | Expr::SetComparison(_) | Expr::ScalarSubquery(_)
+            Expr::Exists(_)
+                | Expr::InSubquery(_)
+                | Expr::SetComparison(_)
+                | Expr::ScalarSubquery(_)
         ))
     })
     .unwrap_or(true)

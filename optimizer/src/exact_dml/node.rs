@@ -125,7 +125,11 @@ impl UserDefinedLogicalNodeCore for ExactDml {
         Ok(())
     }
 
-    fn with_exprs_and_inputs(&self, exprs: Vec<Expr>, mut inputs: Vec<LogicalPlan>) -> Result<Self> {
+    fn with_exprs_and_inputs(
+        &self,
+        exprs: Vec<Expr>,
+        mut inputs: Vec<LogicalPlan>,
+    ) -> Result<Self> {
         if !exprs.is_empty() || inputs.len() != 1 {
             return plan_err!(
                 "ExactDml takes no expressions and one input, got {} and {}",

@@ -300,7 +300,10 @@ mod tests {
                 "k",
                 Arc::new(Int32Array::from(vec![Some(1), None])) as ArrayRef,
             ),
-            ("v", Arc::new(StringArray::from(vec!["one", "null"])) as ArrayRef),
+            (
+                "v",
+                Arc::new(StringArray::from(vec!["one", "null"])) as ArrayRef,
+            ),
         ])
         .unwrap();
         let index = RowIndex::build(&keys, &values, &[batch], "t").unwrap();
@@ -326,7 +329,10 @@ mod tests {
         let error = RowIndex::build(&keys, &values, &[batch], "t")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("two different values to the same row"), "{error}");
+        assert!(
+            error.contains("two different values to the same row"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -336,8 +342,7 @@ mod tests {
             Arc::new(Int32Array::from(vec![7, 7])) as ArrayRef,
         )])
         .unwrap();
-        let index =
-            RowIndex::build(&[], &[field("v", DataType::Int32)], &[batch], "t").unwrap();
+        let index = RowIndex::build(&[], &[field("v", DataType::Int32)], &[batch], "t").unwrap();
         assert_eq!(index.len(), 1);
         let positions = index.positions_of(&[], 3).unwrap();
         assert_eq!(positions.null_count(), 0);
