@@ -38,6 +38,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
 pub mod exact_dml;
+pub mod fingerprint;
 pub mod install;
 pub mod lateral_unnest;
 pub mod planner;

@@ -3,7 +3,8 @@
 //!
 //! It owns the two lists every later operator plugs into: [`extension_planners`] (one
 //! per logical node the bundle introduces) and the rewrites in
-//! [`CpgQueryPlanner::create_physical_plan`]. Today it carries [`crate::exact_dml`].
+//! [`CpgQueryPlanner::create_physical_plan`]. Today it carries [`crate::exact_dml`], and
+//! it adds the plan's [`fingerprint`] to `EXPLAIN`.
 //! Installing it replaces the session's query planner.
 
 use std::sync::Arc;
@@ -12,11 +13,13 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::execution::context::QueryPlanner;
+use datafusion::common::display::{PlanType, StringifiedPlan};
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
-use crate::exact_dml;
+use crate::{exact_dml, fingerprint};
 
 /// The name the planner has in the bundle's export registry.
 pub const PLANNER_NAME: &str = "cpg_query_planner";
@@ -43,9 +46,53 @@ impl QueryPlanner for CpgQueryPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        let explained = explained_fingerprint(logical_plan);
         let plan = exact_dml::rewrite(logical_plan.clone())?;
-        DefaultPhysicalPlanner::with_extension_planners(extension_planners())
+        let physical = DefaultPhysicalPlanner::with_extension_planners(extension_planners())
             .create_physical_plan(&plan, session)
-            .await
+            .await?;
+        Ok(match explained {
+            Some(fingerprint) => show_fingerprint(physical, fingerprint),
+            None => physical,
+        })
     }
+}
+
+/// The fingerprint of the plan an `EXPLAIN` explains, when the policy rule fingerprinted
+/// that very plan (same analyzed text) on this thread.
+fn explained_fingerprint(plan: &LogicalPlan) -> Option<fingerprint::PlanFingerprint> {
+    let LogicalPlan::Explain(explain) = plan else {
+        return None;
+    };
+    explain
+        .stringified_plans
+        .iter()
+        .find(|p| p.plan_type == PlanType::FinalAnalyzedLogicalPlan)
+        .and_then(|p| fingerprint::remembered_for(&p.plan))
+}
+
+/// Appends `plan_fingerprint: ...` to the `logical_plan` row of an `EXPLAIN`'s output.
+fn show_fingerprint(
+    plan: Arc<dyn ExecutionPlan>,
+    fingerprint: fingerprint::PlanFingerprint,
+) -> Arc<dyn ExecutionPlan> {
+    let Some(explain) = plan.downcast_ref::<ExplainExec>() else {
+        return plan;
+    };
+    let stringified_plans = explain
+        .stringified_plans()
+        .iter()
+        .map(|p| match p.plan_type {
+            PlanType::FinalLogicalPlan => StringifiedPlan::new(
+                PlanType::FinalLogicalPlan,
+                format!("{}\nplan_fingerprint: {fingerprint}", p.plan),
+            ),
+            _ => p.clone(),
+        })
+        .collect();
+    Arc::new(ExplainExec::new(
+        explain.schema(),
+        stringified_plans,
+        explain.verbose(),
+    ))
 }

@@ -404,7 +404,7 @@ impl SqlPolicy {
     }
 
     /// Every key with its current value, as `SHOW ALL` lists them.
-    fn entries(&self) -> Vec<(String, String, &'static str)> {
+    pub fn entries(&self) -> Vec<(String, String, &'static str)> {
         let mut entries: Vec<(String, String, &'static str)> = StatementClass::ALL
             .into_iter()
             .map(|class| {

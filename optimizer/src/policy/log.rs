@@ -1,5 +1,5 @@
 //! The query log: every policy decision (allowed or denied, the code and reason, the
-//! tables read and functions called, the plan, the time) kept in a bounded in-memory
+//! plan's fingerprint, the tables read and functions called, the plan, the time) kept in a bounded in-memory
 //! log per session, and queryable with the table function `cpg_query_log()`.
 //!
 //! The log lives in the session's [`CpgOptions`] (shared by the copies DataFusion makes
@@ -17,10 +17,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::datasource::MemTable;
-use datafusion::logical_expr::LogicalPlan;
-
 use super::config::CpgOptions;
 use super::rule::Lineage;
+use crate::fingerprint::PlanFingerprint;
 
 /// Entries kept per session; older ones are dropped first.
 pub const LOG_CAPACITY: usize = 1000;
@@ -37,6 +36,8 @@ pub struct LogEntry {
     /// The `CPG-POLICY-<n>` number of a denial.
     pub code: Option<u32>,
     pub reason: Option<String>,
+    /// The plan's fingerprint (absent if the plan could not be fingerprinted).
+    pub fingerprint: Option<PlanFingerprint>,
     pub tables: Vec<String>,
     pub functions: Vec<String>,
     /// The plan, indented, cut at 2000 characters.
@@ -50,15 +51,22 @@ pub struct QueryLog {
 }
 
 impl QueryLog {
-    /// Records the decision on `plan`: `denial` is the error the check returned, if any.
-    pub fn record(&self, plan: &LogicalPlan, denial: Option<&DataFusionError>, lineage: Lineage) {
+    /// Records the decision on the plan displayed as `plan_text`: `denial` is the error the
+    /// check returned, if any.
+    pub fn record(
+        &self,
+        plan_text: String,
+        fingerprint: Option<PlanFingerprint>,
+        denial: Option<&DataFusionError>,
+        lineage: Lineage,
+    ) {
         let at_micros = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         let reason = denial.map(|e| e.message().to_string());
         let code = reason.as_deref().and_then(policy_code);
-        let mut text = plan.display_indent().to_string();
+        let mut text = plan_text;
         if text.len() > PLAN_TEXT_LIMIT {
             let cut = (0..=PLAN_TEXT_LIMIT)
                 .rev()
@@ -72,6 +80,7 @@ impl QueryLog {
             allowed: denial.is_none(),
             code,
             reason,
+            fingerprint,
             tables: lineage.tables.into_iter().collect(),
             functions: lineage.functions.into_iter().collect(),
             plan: text,
@@ -117,6 +126,16 @@ impl QueryLog {
             Arc::new(StringArray::from_iter(
                 entries.iter().map(|e| e.reason.clone()),
             )),
+            Arc::new(StringArray::from_iter(
+                entries
+                    .iter()
+                    .map(|e| e.fingerprint.map(|f| f.exact.to_string())),
+            )),
+            Arc::new(StringArray::from_iter(
+                entries
+                    .iter()
+                    .map(|e| e.fingerprint.map(|f| f.shape.to_string())),
+            )),
             list(|e| &e.tables),
             list(|e| &e.functions),
             Arc::new(StringArray::from_iter_values(
@@ -145,6 +164,8 @@ pub fn log_schema() -> SchemaRef {
         Field::new("decision", DataType::Utf8, false),
         Field::new("code", DataType::UInt32, true),
         Field::new("reason", DataType::Utf8, true),
+        Field::new("fingerprint", DataType::Utf8, true),
+        Field::new("shape", DataType::Utf8, true),
         Field::new("tables", list(), false),
         Field::new("functions", list(), false),
         Field::new("plan", DataType::Utf8, false),
@@ -198,12 +219,8 @@ mod tests {
     #[test]
     fn the_log_is_bounded() {
         let log = QueryLog::default();
-        let plan = LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
-            produce_one_row: true,
-            schema: Arc::new(datafusion::common::DFSchema::empty()),
-        });
         for _ in 0..LOG_CAPACITY + 5 {
-            log.record(&plan, None, Lineage::default());
+            log.record("EmptyRelation".into(), None, None, Lineage::default());
         }
         assert_eq!(log.entries().len(), LOG_CAPACITY);
         assert_eq!(log.to_batch().unwrap().num_rows(), LOG_CAPACITY);

@@ -55,7 +55,15 @@ impl AnalyzerRule for PolicyRule {
                 &catalog.default_schema,
                 &mut lineage,
             );
-            options.log.record(&plan, checked.as_ref().err(), lineage);
+            let plan_text = plan.display_indent().to_string();
+            // A plan the walk cannot fingerprint is still checked and logged.
+            let fingerprint = crate::fingerprint::fingerprint(&plan, config).ok();
+            if let Some(fingerprint) = fingerprint {
+                crate::fingerprint::remember(plan_text.clone(), fingerprint);
+            }
+            options
+                .log
+                .record(plan_text, fingerprint, checked.as_ref().err(), lineage);
             checked?;
         }
         Ok(plan)

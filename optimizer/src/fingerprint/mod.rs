@@ -1,0 +1,172 @@
+//! Plan fingerprints: a deterministic identity for every plan, the same in every process
+//! and on every machine, for caching, incremental rebuilds, diffs and diagnostics.
+//!
+//! [`fingerprint`] walks the **analyzed** logical plan ([`walk`]) into a canonical byte
+//! encoding ([`encoder`]) and hashes it with XXH3-128. DataFusion's own `Hash` of a plan
+//! cannot serve: it hashes `TypeId`s, native-endian `usize`s and randomly seeded maps.
+//!
+//! | digest | changes with |
+//! |---|---|
+//! | `exact` | anything that changes the result: nodes, expressions, literals, tables, output names and order |
+//! | `shape` | the same, except literal values (typed placeholders) and the length of IN lists of literals |
+//! | `schema` | the columns (name, type, nullability, metadata) of every table the plan reads |
+//! | `policy` | the session's effective `cpg.policy` |
+//! | `catalog` | the functions the plan calls (name, signature, volatility), the bundle and DataFusion versions |
+//!
+//! Internal alias names (`FROM t AS x`, aliases inside subqueries, the optimizer's
+//! `__correlated_sq_N`) never count. [`SPEC_VERSION`] is written into every digest and
+//! changes whenever the encoding does.
+
+pub mod encoder;
+pub mod function;
+mod walk;
+
+use std::cell::RefCell;
+use std::fmt;
+
+use datafusion::common::Result;
+use datafusion::common::config::ConfigOptions;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::LogicalPlan;
+
+pub use encoder::Digest;
+use encoder::Encoder;
+use walk::Walk;
+
+use crate::policy::config::CpgOptions;
+
+/// The version of the fingerprint encoding.
+pub const SPEC_VERSION: u32 = 1;
+
+/// The fingerprint of one plan; see the module docs for what each digest covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlanFingerprint {
+    pub spec_version: u32,
+    pub exact: Digest,
+    pub shape: Digest,
+    pub schema: Digest,
+    pub policy: Digest,
+    pub catalog: Digest,
+    /// The plan calls a volatile function (`random()`, `now()`, ...): its result is not
+    /// a function of its inputs, so it is not safe to cache.
+    pub volatile: bool,
+}
+
+impl fmt::Display for PlanFingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "spec={} exact={} shape={} schema={} policy={} catalog={}{}",
+            self.spec_version,
+            self.exact,
+            self.shape,
+            self.schema,
+            self.policy,
+            self.catalog,
+            if self.volatile { " volatile" } else { "" }
+        )
+    }
+}
+
+/// The fingerprint of `plan`, an analyzed logical plan, in a session with `config`.
+pub fn fingerprint(plan: &LogicalPlan, config: &ConfigOptions) -> Result<PlanFingerprint> {
+    let catalog = &config.catalog;
+    let (default_catalog, default_schema) = (&catalog.default_catalog, &catalog.default_schema);
+
+    let mut exact = Walk::new(plan, false, default_catalog, default_schema)?;
+    let mut shape = Walk::new(plan, true, default_catalog, default_schema)?;
+    for walk in [&mut exact, &mut shape] {
+        walk.encoder.u64(u64::from(SPEC_VERSION));
+        walk.plan(plan)?;
+        // Output names and order count; types are part of each expression already.
+        let output = plan.schema();
+        walk.encoder.len(output.fields().len());
+        for field in output.fields() {
+            walk.encoder.str(field.name());
+        }
+    }
+
+    let mut schema = versioned();
+    schema.len(exact.tables.len());
+    for (name, table) in &exact.tables {
+        schema.str(name);
+        schema.len(table.fields().len());
+        for field in table.fields() {
+            schema.field(field);
+        }
+    }
+
+    let mut policy = versioned();
+    match config.extensions.get::<CpgOptions>() {
+        Some(options) => {
+            let entries = options.policy.entries();
+            policy.len(entries.len());
+            for (key, value, _) in entries {
+                policy.str(&key);
+                policy.str(&value);
+            }
+        }
+        None => policy.tag("no policy"),
+    }
+
+    let mut catalog = versioned();
+    catalog.str(env!("CARGO_PKG_VERSION"));
+    catalog.str(datafusion::DATAFUSION_VERSION);
+    catalog.len(exact.functions.len());
+    for (name, function) in &exact.functions {
+        catalog.str(name);
+        catalog.str(&function.signature);
+        catalog.str(&function.volatility);
+    }
+
+    Ok(PlanFingerprint {
+        spec_version: SPEC_VERSION,
+        exact: exact.encoder.finish(),
+        shape: shape.encoder.finish(),
+        schema: schema.finish(),
+        policy: policy.finish(),
+        catalog: catalog.finish(),
+        volatile: exact.volatile,
+    })
+}
+
+fn versioned() -> Encoder {
+    let mut encoder = Encoder::new();
+    encoder.u64(u64::from(SPEC_VERSION));
+    encoder
+}
+
+/// Analyzes `plan` with `state`'s analyzer (the policy included) and fingerprints it.
+pub fn fingerprint_unanalyzed(state: &SessionState, plan: LogicalPlan) -> Result<PlanFingerprint> {
+    let analyzed = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?;
+    fingerprint(&analyzed, state.config_options())
+}
+
+/// Plans `sql` (one statement; DDL and SET are planned, not run), analyzes and
+/// fingerprints it.
+pub async fn fingerprint_sql(state: &SessionState, sql: &str) -> Result<PlanFingerprint> {
+    let plan = state.create_logical_plan(sql).await?;
+    fingerprint_unanalyzed(state, plan)
+}
+
+thread_local! {
+    /// The fingerprint of the plan this thread analyzed last, with that plan's text, so
+    /// that the query planner can show it under `EXPLAIN` (DataFusion analyzes the
+    /// explained plan and calls the planner right after, on the same thread).
+    static LAST_ANALYZED: RefCell<Option<(String, PlanFingerprint)>> = const { RefCell::new(None) };
+}
+
+/// Remembers `fingerprint` as that of the analyzed plan displayed as `plan_text`.
+pub fn remember(plan_text: String, fingerprint: PlanFingerprint) {
+    LAST_ANALYZED.with(|last| *last.borrow_mut() = Some((plan_text, fingerprint)));
+}
+
+/// The remembered fingerprint, if it belongs to the plan displayed as `plan_text`.
+pub fn remembered_for(plan_text: &str) -> Option<PlanFingerprint> {
+    LAST_ANALYZED.with(|last| match last.borrow().as_ref() {
+        Some((text, fingerprint)) if text == plan_text => Some(*fingerprint),
+        _ => None,
+    })
+}
