@@ -5,6 +5,7 @@
 mod common;
 mod dml;
 mod errors;
+mod fingerprint;
 mod golden_vectors;
 mod hash_properties;
 mod policy;
