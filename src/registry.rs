@@ -249,15 +249,19 @@ pub fn exports() -> Vec<Export> {
             )))
         },
     ));
-    all.push(Export::new(
-        ExportKind::TableFunction,
-        crate::optimizer::fingerprint::function::PLAN_FINGERPRINT_FUNCTION,
-        |_| {
-            Ok(Extension::TableFunction(Arc::new(
-                crate::optimizer::fingerprint::function::PlanFingerprintFunction,
-            )))
-        },
-    ));
+    // Linked only: it plans SQL in the scanning session, which a foreign session cannot.
+    all.push(
+        Export::new(
+            ExportKind::TableFunction,
+            crate::optimizer::fingerprint::function::PLAN_FINGERPRINT_FUNCTION,
+            |_| {
+                Ok(Extension::TableFunction(Arc::new(
+                    crate::optimizer::fingerprint::function::PlanFingerprintFunction,
+                )))
+            },
+        )
+        .linked_only(),
+    );
     // Linked only until the planner's extension codecs let plans of host tables cross
     // datafusion-ffi's planner bridge (which encodes every plan with them).
     all.push(

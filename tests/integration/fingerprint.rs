@@ -10,18 +10,28 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::parser::DFParser;
-use datafusion_cpg::optimizer::fingerprint::{PlanFingerprint, fingerprint_sql, fingerprint_unanalyzed};
+use datafusion_cpg::optimizer::fingerprint::{
+    PlanFingerprint, fingerprint_sql, fingerprint_unanalyzed,
+};
 use serde_json::{Value, json};
 
 use crate::common::{collect, ctx};
 
-const GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/fingerprints.json");
+const GOLDEN: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/golden/fingerprints.json"
+);
 const TPCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tpch");
 
 async fn run_script(ctx: &SessionContext, sql: &str) {
     for statement in DFParser::parse_sql(sql).unwrap() {
         let plan = ctx.state().statement_to_plan(statement).await.unwrap();
-        ctx.execute_logical_plan(plan).await.unwrap().collect().await.unwrap();
+        ctx.execute_logical_plan(plan)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
     }
 }
 
@@ -58,17 +68,25 @@ async fn current_fingerprints() -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
     let ctx = tpch().await;
     for n in 1..=22 {
-        all.insert(format!("tpch/q{n:02}"), digests(&fp(&ctx, &tpch_query(n)).await));
+        all.insert(
+            format!("tpch/q{n:02}"),
+            digests(&fp(&ctx, &tpch_query(n)).await),
+        );
     }
     let ctx = ctx_at_repo_root();
-    let demo = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.sql"))
-        .unwrap();
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.sql")).unwrap();
     for (n, statement) in DFParser::parse_sql(&demo).unwrap().into_iter().enumerate() {
         let state = ctx.state();
         let plan = state.statement_to_plan(statement).await.unwrap();
         let fingerprint = fingerprint_unanalyzed(&state, plan.clone()).unwrap();
         all.insert(format!("demo/{:02}", n + 1), digests(&fingerprint));
-        ctx.execute_logical_plan(plan).await.unwrap().collect().await.unwrap();
+        ctx.execute_logical_plan(plan)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
     }
     all
 }
@@ -83,7 +101,10 @@ fn ctx_at_repo_root() -> SessionContext {
 #[tokio::test]
 async fn golden_fingerprints() {
     let current = current_fingerprints().await;
-    assert_eq!(current.len(), 22 + current.keys().filter(|k| k.starts_with("demo/")).count());
+    assert_eq!(
+        current.len(),
+        22 + current.keys().filter(|k| k.starts_with("demo/")).count()
+    );
     let document = json!({
         "spec_version": datafusion_cpg::optimizer::fingerprint::SPEC_VERSION,
         "fingerprints": current,
@@ -96,7 +117,10 @@ async fn golden_fingerprints() {
     let golden: Value = serde_json::from_str(&std::fs::read_to_string(GOLDEN).unwrap()).unwrap();
     let golden = &golden["fingerprints"];
     for (name, digests) in &document["fingerprints"].as_object().unwrap().clone() {
-        assert_eq!(&golden[name], digests, "{name} changed (UPDATE_GOLDEN=1 after an intended change)");
+        assert_eq!(
+            &golden[name], digests,
+            "{name} changed (UPDATE_GOLDEN=1 after an intended change)"
+        );
     }
     assert_eq!(golden.as_object().unwrap().len(), current.len());
 }
@@ -135,17 +159,42 @@ async fn compare(ctx: &SessionContext, left: &str, right: &str) -> (bool, bool) 
 async fn invariances() {
     let ctx = table_ctx().await;
     for (left, right, expected, what) in [
-        ("SELECT a FROM t WHERE a = 1", "SELECT a FROM t WHERE a = 2", (false, true), "literal"),
-        ("SELECT b FROM t WHERE b = 'x'", "SELECT b FROM t WHERE b = 'a longer one'", (false, true), "string literal"),
-        ("SELECT a FROM t WHERE a = 1", "SELECT x.a FROM t AS x WHERE x.a = 1", (true, true), "table alias"),
+        (
+            "SELECT a FROM t WHERE a = 1",
+            "SELECT a FROM t WHERE a = 2",
+            (false, true),
+            "literal",
+        ),
+        (
+            "SELECT b FROM t WHERE b = 'x'",
+            "SELECT b FROM t WHERE b = 'a longer one'",
+            (false, true),
+            "string literal",
+        ),
+        (
+            "SELECT a FROM t WHERE a = 1",
+            "SELECT x.a FROM t AS x WHERE x.a = 1",
+            (true, true),
+            "table alias",
+        ),
         (
             "SELECT s.q AS out FROM (SELECT a AS q FROM t) s",
             "SELECT z.r AS out FROM (SELECT a AS r FROM t) AS z",
             (true, true),
             "subquery and inner column aliases",
         ),
-        ("SELECT a FROM t WHERE a IN (1, 2, 3)", "SELECT a FROM t WHERE a IN (7)", (false, true), "IN-list length"),
-        ("SELECT a FROM t WHERE a = 1", "select   A\n  from T where A=1 -- comment", (true, true), "whitespace, case, comments"),
+        (
+            "SELECT a FROM t WHERE a IN (1, 2, 3)",
+            "SELECT a FROM t WHERE a IN (7)",
+            (false, true),
+            "IN-list length",
+        ),
+        (
+            "SELECT a FROM t WHERE a = 1",
+            "select   A\n  from T where A=1 -- comment",
+            (true, true),
+            "whitespace, case, comments",
+        ),
         (
             "SELECT a FROM t WHERE a IN (SELECT a FROM u)",
             "SELECT t.a FROM t WHERE t.a IN (SELECT uu.a FROM u uu)",
@@ -153,7 +202,11 @@ async fn invariances() {
             "subquery alias",
         ),
     ] {
-        assert_eq!(compare(&ctx, left, right).await, expected, "{what}: {left} | {right}");
+        assert_eq!(
+            compare(&ctx, left, right).await,
+            expected,
+            "{what}: {left} | {right}"
+        );
     }
 }
 
@@ -161,13 +214,29 @@ async fn invariances() {
 async fn sensitivities() {
     let ctx = table_ctx().await;
     for (left, right, what) in [
-        ("SELECT t.a FROM t JOIN u ON t.a = u.a", "SELECT t.a FROM t LEFT JOIN u ON t.a = u.a", "join type"),
-        ("SELECT a FROM t WHERE a > 1", "SELECT a FROM t WHERE a < 1", "predicate"),
+        (
+            "SELECT t.a FROM t JOIN u ON t.a = u.a",
+            "SELECT t.a FROM t LEFT JOIN u ON t.a = u.a",
+            "join type",
+        ),
+        (
+            "SELECT a FROM t WHERE a > 1",
+            "SELECT a FROM t WHERE a < 1",
+            "predicate",
+        ),
         ("SELECT a, b FROM t", "SELECT b, a FROM t", "column order"),
         ("SELECT a FROM t", "SELECT a FROM t2", "table"),
         ("SELECT a FROM t", "SELECT a AS c FROM t", "output name"),
-        ("SELECT a FROM t WHERE a = 1", "SELECT a FROM t WHERE a = 1 OR a = 2", "extra predicate"),
-        ("SELECT count(*) FROM t", "SELECT count(DISTINCT a) FROM t", "aggregate"),
+        (
+            "SELECT a FROM t WHERE a = 1",
+            "SELECT a FROM t WHERE a = 1 OR a = 2",
+            "extra predicate",
+        ),
+        (
+            "SELECT count(*) FROM t",
+            "SELECT count(DISTINCT a) FROM t",
+            "aggregate",
+        ),
     ] {
         let (exact, shape) = compare(&ctx, left, right).await;
         assert!(!exact && !shape, "{what}: {left} | {right}");
@@ -175,7 +244,11 @@ async fn sensitivities() {
 
     // The input schema: the same query over a table whose column changed type.
     let before = fp(&ctx, "SELECT a FROM t").await;
-    run_script(&ctx, "DROP TABLE t; CREATE TABLE t(a BIGINT, b VARCHAR) AS VALUES (1, 'x');").await;
+    run_script(
+        &ctx,
+        "DROP TABLE t; CREATE TABLE t(a BIGINT, b VARCHAR) AS VALUES (1, 'x');",
+    )
+    .await;
     let after = fp(&ctx, "SELECT a FROM t").await;
     assert_ne!(before.schema, after.schema);
 
@@ -221,9 +294,15 @@ async fn sql_function_log_and_explain_agree_with_the_api() {
     let query = "SELECT a FROM t WHERE b = 'x'";
     let expected = fp(&ctx, query).await;
 
-    let batches = collect(&ctx, &format!("SELECT * FROM plan_fingerprint('{}')", query.replace('\'', "''")))
-        .await
-        .unwrap();
+    let batches = collect(
+        &ctx,
+        &format!(
+            "SELECT * FROM plan_fingerprint('{}')",
+            query.replace('\'', "''")
+        ),
+    )
+    .await
+    .unwrap();
     assert_eq!(hex_cell(&batches, "exact"), expected.exact.to_string());
     assert_eq!(hex_cell(&batches, "shape"), expected.shape.to_string());
     assert_eq!(hex_cell(&batches, "catalog"), expected.catalog.to_string());
@@ -244,19 +323,27 @@ async fn sql_function_log_and_explain_agree_with_the_api() {
     let text = datafusion::arrow::util::pretty::pretty_format_batches(&explained)
         .unwrap()
         .to_string();
-    assert!(text.contains(&format!("plan_fingerprint: {expected}")), "{text}");
+    assert!(
+        text.contains(&format!("plan_fingerprint: {expected}")),
+        "{text}"
+    );
 
     let error = match collect(&ctx, "SELECT * FROM plan_fingerprint(1)").await {
         Err(e) => e.to_string(),
         Ok(_) => panic!("a number is no SQL"),
     };
-    assert!(error.contains("plan_fingerprint takes one string literal"), "{error}");
+    assert!(
+        error.contains("plan_fingerprint takes one string literal"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn a_denied_statement_has_no_fingerprint_but_the_denial() {
     let ctx = table_ctx().await;
     run_script(&ctx, "SET cpg.policy.deny_tables = 'datafusion.public.t2'").await;
-    let error = fingerprint_sql(&ctx.state(), "SELECT a FROM t2").await.unwrap_err();
+    let error = fingerprint_sql(&ctx.state(), "SELECT a FROM t2")
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("CPG-POLICY-5"), "{error}");
 }

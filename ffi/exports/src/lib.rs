@@ -83,11 +83,11 @@ pub fn manifest() -> Manifest {
     }
 }
 
-/// The names of the exports of `kind`, in registration order.
+/// The names of the exports of `kind` that cross FFI, in registration order.
 pub fn names(kind: ExportKind) -> Vec<String> {
     registry::exports()
         .iter()
-        .filter(|e| e.kind() == kind)
+        .filter(|e| e.kind() == kind && e.crosses_ffi())
         .map(|e| e.name().to_string())
         .collect()
 }

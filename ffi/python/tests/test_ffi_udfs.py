@@ -161,7 +161,13 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
     functions = [e["name"] for e in manifest["exports"] if e["kind"] == "scalar_function"]
     assert functions == udfs.names()
     linked_only = {e["kind"] for e in manifest["exports"] if not e["crosses_ffi"]}
-    assert linked_only == {"relation_planner", "analyzer_rule", "query_planner", "session_options"}
+    assert linked_only == {
+        "relation_planner",
+        "analyzer_rule",
+        "table_function",
+        "query_planner",
+        "session_options",
+    }
 
 
 def test_table_functions_cross_into_datafusion_python() -> None:

@@ -51,7 +51,12 @@ pub struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    pub fn new(plan: &LogicalPlan, shape: bool, default_catalog: &'a str, default_schema: &'a str) -> Result<Self> {
+    pub fn new(
+        plan: &LogicalPlan,
+        shape: bool,
+        default_catalog: &'a str,
+        default_schema: &'a str,
+    ) -> Result<Self> {
         let mut aliases = HashMap::new();
         plan.apply_with_subqueries(|node| {
             let name = match node {
@@ -181,10 +186,8 @@ impl<'a> Walk<'a> {
                     None => self.encoder.bool(false),
                 }
                 // Filters name the table's own columns.
-                let table_schema = DFSchema::try_from_qualified_schema(
-                    scan.table_name.clone(),
-                    source.as_ref(),
-                )?;
+                let table_schema =
+                    DFSchema::try_from_qualified_schema(scan.table_name.clone(), source.as_ref())?;
                 self.exprs(&scan.filters, &table_schema)?;
                 self.encoder.opt_u64(scan.fetch.map(|f| f as u64));
                 self.tables.insert(resolved, source);
@@ -364,7 +367,12 @@ impl<'a> Walk<'a> {
         self.plan(&subquery.subquery)
     }
 
-    fn record_function(&mut self, kind: &str, name: &str, signature: &datafusion::logical_expr::Signature) {
+    fn record_function(
+        &mut self,
+        kind: &str,
+        name: &str,
+        signature: &datafusion::logical_expr::Signature,
+    ) {
         if signature.volatility == Volatility::Volatile {
             self.volatile = true;
         }
@@ -431,8 +439,11 @@ impl<'a> Walk<'a> {
                 self.expr(&binary.right, schema)?;
             }
             Expr::Like(like) | Expr::SimilarTo(like) => {
-                self.encoder
-                    .tag(if matches!(expr, Expr::Like(_)) { "like" } else { "similar_to" });
+                self.encoder.tag(if matches!(expr, Expr::Like(_)) {
+                    "like"
+                } else {
+                    "similar_to"
+                });
                 self.encoder.bool(like.negated);
                 self.encoder.bool(like.case_insensitive);
                 self.encoder.opt_u64(like.escape_char.map(u64::from));
@@ -527,9 +538,7 @@ impl<'a> Walk<'a> {
                     // Collapsed: any number of literals of the first one's type.
                     self.encoder.tag("literal_list");
                     match list.first() {
-                        Some(Expr::Literal(value, _)) => {
-                            self.encoder.data_type(&value.data_type())
-                        }
+                        Some(Expr::Literal(value, _)) => self.encoder.data_type(&value.data_type()),
                         _ => self.encoder.tag("empty"),
                     }
                 } else {

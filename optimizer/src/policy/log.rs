@@ -9,6 +9,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::config::CpgOptions;
+use super::rule::Lineage;
+use crate::fingerprint::PlanFingerprint;
 use datafusion::arrow::array::{
     ArrayRef, ListBuilder, RecordBatch, StringArray, StringBuilder, TimestampMicrosecondArray,
     UInt32Array,
@@ -17,9 +20,6 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::datasource::MemTable;
-use super::config::CpgOptions;
-use super::rule::Lineage;
-use crate::fingerprint::PlanFingerprint;
 
 /// Entries kept per session; older ones are dropped first.
 pub const LOG_CAPACITY: usize = 1000;

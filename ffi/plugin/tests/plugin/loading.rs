@@ -55,6 +55,7 @@ async fn linked_only_exports_are_reported_not_registered() {
             "relation_planner",
             "analyzer_rule",
             "analyzer_rule",
+            "table_function",
             "query_planner",
             "session_options"
         ]
