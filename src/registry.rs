@@ -262,20 +262,15 @@ pub fn exports() -> Vec<Export> {
         )
         .linked_only(),
     );
-    // Linked only until the planner's extension codecs let plans of host tables cross
-    // datafusion-ffi's planner bridge (which encodes every plan with them).
-    all.push(
-        Export::new(
-            ExportKind::QueryPlanner,
-            crate::optimizer::planner::PLANNER_NAME,
-            |_| {
-                Ok(Extension::QueryPlanner(Arc::new(
-                    crate::optimizer::CpgQueryPlanner::new(),
-                )))
-            },
-        )
-        .linked_only(),
-    );
+    all.push(Export::new(
+        ExportKind::QueryPlanner,
+        crate::optimizer::planner::PLANNER_NAME,
+        |_| {
+            Ok(Extension::QueryPlanner(Arc::new(
+                crate::optimizer::CpgQueryPlanner::new(),
+            )))
+        },
+    ));
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
             crate::optimizer::policy::config::install_options,

@@ -37,6 +37,7 @@ use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 
+pub mod codec;
 pub mod exact_dml;
 pub mod fingerprint;
 pub mod install;

@@ -19,8 +19,10 @@ use std::sync::{Arc, OnceLock};
 
 use abi_stable::std_types::{RResult, RString};
 use datafusion::common::{Result, exec_datafusion_err, plan_datafusion_err};
+use datafusion_cpg::optimizer::codec::{BundleLogicalCodec, BundlePhysicalCodec};
 use datafusion_cpg::registry::{self, ExportKind, Extension, Host};
 use datafusion_cpg_loader::abi::{ABI_MAJOR, Manifest, ManifestEntry};
+use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
@@ -155,6 +157,29 @@ pub fn query_planner(
     }
 }
 
+/// The bundle's logical codec ([`datafusion_cpg::optimizer::codec`]), resolving against
+/// the host's task context.
+pub fn logical_codec(
+    task_ctx_provider: FFI_TaskContextProvider,
+) -> Result<FFI_LogicalExtensionCodec> {
+    Ok(FFI_LogicalExtensionCodec::new(
+        Arc::new(BundleLogicalCodec::default()),
+        Some(runtime()?),
+        task_ctx_provider,
+    ))
+}
+
+/// The bundle's physical codec (see [`logical_codec`]).
+pub fn physical_codec(
+    task_ctx_provider: FFI_TaskContextProvider,
+) -> Result<FFI_PhysicalExtensionCodec> {
+    Ok(FFI_PhysicalExtensionCodec::new(
+        Arc::new(BundlePhysicalCodec::default()),
+        Some(runtime()?),
+        task_ctx_provider,
+    ))
+}
+
 /// The physical optimizer rule `name`.
 pub fn physical_optimizer_rule(name: &str) -> Result<FFI_PhysicalOptimizerRule> {
     match build(ExportKind::PhysicalOptimizerRule, name)? {
@@ -221,12 +246,12 @@ mod tests {
 
     #[test]
     fn a_linked_only_export_is_refused_over_ffi() {
-        let error = build(ExportKind::QueryPlanner, "cpg_query_planner")
+        let error = build(ExportKind::TableFunction, "plan_fingerprint")
             .err()
             .unwrap()
             .to_string();
         assert!(
-            error.contains("query_planner cpg_query_planner works only where the bundle is linked"),
+            error.contains("table_function plan_fingerprint works only where the bundle is linked"),
             "{error}"
         );
     }

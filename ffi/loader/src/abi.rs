@@ -16,6 +16,7 @@ use abi_stable::library::RootModule;
 use abi_stable::sabi_types::VersionStrings;
 use abi_stable::std_types::{RResult, RString};
 use abi_stable::{StableAbi, declare_root_module_statics};
+use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
@@ -129,6 +130,18 @@ pub struct CpgPlugin {
     #[sabi(unsafe_opaque_field)]
     pub physical_optimizer_rule:
         extern "C" fn(name: RString) -> RResult<FFI_PhysicalOptimizerRule, RString>,
+    /// The bundle's logical extension codec, resolving against the host's task context:
+    /// the codec a host gives the bundle's query planner, so that the host's own tables
+    /// cross it by handle.
+    #[sabi(unsafe_opaque_field)]
+    pub logical_codec: extern "C" fn(
+        task_ctx_provider: FFI_TaskContextProvider,
+    ) -> RResult<FFI_LogicalExtensionCodec, RString>,
+    /// The bundle's physical extension codec (see `logical_codec`).
+    #[sabi(unsafe_opaque_field)]
+    pub physical_codec: extern "C" fn(
+        task_ctx_provider: FFI_TaskContextProvider,
+    ) -> RResult<FFI_PhysicalExtensionCodec, RString>,
 }
 
 impl RootModule for CpgPluginRef {

@@ -14,6 +14,7 @@ use datafusion::execution::{TaskContext, TaskContextProvider};
 use datafusion::logical_expr::{ScalarUDF, ScalarUDFImpl};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
+use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
@@ -254,15 +255,35 @@ impl Plugin {
             .module
             .query_planner()
             .ok_or_else(|| self.absent("query_planner"))?;
-        let provider = self.keep_host(ctx);
-        let logical = FFI_LogicalExtensionCodec::new_default(&provider);
-        let physical = FFI_PhysicalExtensionCodec::new(
-            Arc::new(DefaultPhysicalExtensionCodec {}),
-            None,
-            &provider,
-        );
+        let (logical, physical) = self.codecs(ctx)?;
         let ffi = into_result(accessor(RString::from(name), logical, physical), &self.path)?;
         Ok((&ffi).into())
+    }
+
+    /// The codecs a planner of the plugin gets: the plugin's own (host tables and plans
+    /// cross them by handle), or DataFusion's defaults from a plugin without them.
+    pub fn codecs(
+        &self,
+        ctx: &SessionContext,
+    ) -> Result<(FFI_LogicalExtensionCodec, FFI_PhysicalExtensionCodec)> {
+        let provider = self.keep_host(ctx);
+        match (self.module.logical_codec(), self.module.physical_codec()) {
+            (Some(logical), Some(physical)) => {
+                let task_ctx = || FFI_TaskContextProvider::from(&provider);
+                Ok((
+                    into_result(logical(task_ctx()), &self.path)?,
+                    into_result(physical(task_ctx()), &self.path)?,
+                ))
+            }
+            _ => Ok((
+                FFI_LogicalExtensionCodec::new_default(&provider),
+                FFI_PhysicalExtensionCodec::new(
+                    Arc::new(DefaultPhysicalExtensionCodec {}),
+                    None,
+                    &provider,
+                ),
+            )),
+        }
     }
 
     /// The physical optimizer rule `name`.

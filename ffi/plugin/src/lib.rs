@@ -12,6 +12,7 @@ use abi_stable::std_types::{RResult, RString};
 use datafusion_cpg_exports as exports;
 use datafusion_cpg_exports::into_rresult;
 use datafusion_cpg_loader::abi::{CpgPlugin, CpgPluginRef};
+use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
@@ -30,6 +31,8 @@ pub fn root_module() -> CpgPluginRef {
         table_provider_factory,
         query_planner,
         physical_optimizer_rule,
+        logical_codec,
+        physical_codec,
     }
     .leak_into_prefix()
 }
@@ -83,5 +86,21 @@ extern "C" fn physical_optimizer_rule(
 ) -> RResult<FFI_PhysicalOptimizerRule, RString> {
     into_rresult("physical_optimizer_rule", || {
         exports::physical_optimizer_rule(&name)
+    })
+}
+
+extern "C" fn logical_codec(
+    task_ctx_provider: FFI_TaskContextProvider,
+) -> RResult<FFI_LogicalExtensionCodec, RString> {
+    into_rresult("logical_codec", || {
+        exports::logical_codec(task_ctx_provider)
+    })
+}
+
+extern "C" fn physical_codec(
+    task_ctx_provider: FFI_TaskContextProvider,
+) -> RResult<FFI_PhysicalExtensionCodec, RString> {
+    into_rresult("physical_codec", || {
+        exports::physical_codec(task_ctx_provider)
     })
 }

@@ -165,7 +165,6 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
         "relation_planner",
         "analyzer_rule",
         "table_function",
-        "query_planner",
         "session_options",
     }
 

@@ -56,7 +56,6 @@ async fn linked_only_exports_are_reported_not_registered() {
             "analyzer_rule",
             "analyzer_rule",
             "table_function",
-            "query_planner",
             "session_options"
         ]
     );

@@ -6,4 +6,5 @@
 
 mod common;
 mod loading;
+mod planner;
 mod properties;

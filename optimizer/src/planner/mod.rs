@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use datafusion::catalog::Session;
 use datafusion::common::Result;
 use datafusion::common::display::{PlanType, StringifiedPlan};
+use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::physical_plan::ExecutionPlan;
@@ -20,6 +21,10 @@ use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
 use crate::{exact_dml, fingerprint};
+
+mod local_rules;
+
+use local_rules::LocalRulesSession;
 
 /// The name the planner has in the bundle's export registry.
 pub const PLANNER_NAME: &str = "cpg_query_planner";
@@ -48,9 +53,15 @@ impl QueryPlanner for CpgQueryPlanner {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let explained = explained_fingerprint(logical_plan);
         let plan = exact_dml::rewrite(logical_plan.clone())?;
-        let physical = DefaultPhysicalPlanner::with_extension_planners(extension_planners())
-            .create_physical_plan(&plan, session)
-            .await?;
+        let planner = DefaultPhysicalPlanner::with_extension_planners(extension_planners());
+        let physical = if session.as_any().is::<SessionState>() {
+            planner.create_physical_plan(&plan, session).await?
+        } else {
+            // A session passed over FFI: optimize with this library's rules.
+            planner
+                .create_physical_plan(&plan, &LocalRulesSession::new(session))
+                .await?
+        };
         Ok(match explained {
             Some(fingerprint) => show_fingerprint(physical, fingerprint),
             None => physical,

@@ -1,0 +1,100 @@
+//! The bundle's query planner loaded over FFI (`FFI_QueryPlanner` with the bundle's
+//! codecs): plans over the host's in-memory and listing tables cross by handle, and run
+//! to the same results as DataFusion's own planner.
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::prelude::SessionContext;
+
+use crate::common::{plugin, plugin_ctx, run};
+
+const SETUP: [&str; 3] = [
+    "CREATE TABLE nodes(path VARCHAR, bstart BIGINT, bend BIGINT, kind VARCHAR) AS VALUES \
+     ('a.py', 0, 40, 'Module'), ('a.py', 0, 12, 'FunctionDef'), ('a.py', 13, 40, 'ClassDef'), \
+     ('b.py', 0, 9, 'Module'), ('b.py', 2, 5, 'Name')",
+    "CREATE TABLE tokens(path VARCHAR, bstart BIGINT, bend BIGINT, text VARCHAR) AS VALUES \
+     ('a.py', 0, 3, 'def'), ('a.py', 14, 19, 'class'), ('b.py', 2, 5, 'foo')",
+    "CREATE TABLE files(path VARCHAR) AS VALUES ('a.py')",
+];
+
+const QUERIES: [&str; 5] = [
+    "SELECT n.kind, count(*) AS c FROM nodes n JOIN tokens t ON n.path = t.path \
+     AND t.bstart >= n.bstart AND t.bend <= n.bend GROUP BY n.kind ORDER BY n.kind",
+    "SELECT stable_id('node', path, bstart, bend) AS id, kind FROM nodes ORDER BY id",
+    "SELECT path, span_len(bstart, bend) AS len FROM nodes WHERE path IN (SELECT path FROM files) ORDER BY len",
+    "SELECT kind FROM nodes WHERE NOT EXISTS (SELECT 1 FROM tokens WHERE tokens.path = nodes.path) ORDER BY kind",
+    "SELECT path, max(bend) OVER (PARTITION BY path) AS m FROM nodes ORDER BY path, m",
+];
+
+async fn with_tables(ctx: &SessionContext) {
+    for sql in SETUP {
+        run(ctx, sql).await.unwrap();
+    }
+}
+
+fn text(batches: &[datafusion::arrow::array::RecordBatch]) -> String {
+    pretty_format_batches(batches).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn queries_over_host_tables_plan_in_the_plugin_and_match_native() {
+    let plugin = plugin();
+    let foreign = plugin_ctx(&plugin);
+    let planner = format!("{:?}", foreign.state().query_planner());
+    assert!(planner.contains("ForeignQueryPlanner"), "{planner}");
+    let native = datafusion_cpg::session_context().unwrap();
+    with_tables(&foreign).await;
+    with_tables(&native).await;
+    for sql in QUERIES {
+        let expected = text(&run(&native, sql).await.unwrap());
+        let got = text(
+            &run(&foreign, sql)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        );
+        assert_eq!(got, expected, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn a_listing_table_crosses_the_planner() {
+    let dir = std::env::temp_dir().join(format!("cpg-planner-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("spans.csv"),
+        "path,bstart,bend\na.py,0,4\nb.py,1,3\n",
+    )
+    .unwrap();
+    let plugin = plugin();
+    let foreign = plugin_ctx(&plugin);
+    let create = format!(
+        "CREATE EXTERNAL TABLE spans STORED AS CSV LOCATION '{}' OPTIONS ('format.has_header' 'true')",
+        dir.display()
+    );
+    run(&foreign, &create).await.unwrap();
+    let got = run(
+        &foreign,
+        "SELECT sum(span_len(bstart, bend)) AS total FROM spans",
+    )
+    .await
+    .unwrap();
+    assert!(text(&got).contains("| 6     |"), "{}", text(&got));
+}
+
+#[tokio::test]
+async fn dml_with_a_subquery_over_ffi_is_refused_not_run_on_every_row() {
+    let plugin = plugin();
+    let foreign = plugin_ctx(&plugin);
+    with_tables(&foreign).await;
+    let result = run(
+        &foreign,
+        "DELETE FROM nodes WHERE path IN (SELECT path FROM files)",
+    )
+    .await;
+    assert!(result.is_err(), "{result:?}");
+    let count = text(
+        &run(&foreign, "SELECT count(*) AS c FROM nodes")
+            .await
+            .unwrap(),
+    );
+    assert!(count.contains("| 5 |"), "{count}");
+}
