@@ -18,8 +18,21 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use abi_stable::std_types::{RResult, RString};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::MemorySchemaProvider;
+use datafusion::common::TableReference;
 use datafusion::common::{Result, exec_datafusion_err, plan_datafusion_err};
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::execution::SessionState;
+use datafusion::execution::session_state::SessionStateBuilder;
+use datafusion::prelude::SessionContext;
+use datafusion_cpg::optimizer::CpgQueryPlanner;
 use datafusion_cpg::optimizer::codec::{BundleLogicalCodec, BundlePhysicalCodec};
+use datafusion_cpg::optimizer::fingerprint::{self, PlanFingerprint};
+use datafusion_cpg::optimizer::planner::PLANNER_NAME;
+use datafusion_cpg::optimizer::policy::CpgOptions;
+use datafusion_cpg::optimizer::policy::SqlPolicy;
+use datafusion_cpg::optimizer::policy::log::QueryLog;
 use datafusion_cpg::registry::{self, ExportKind, Extension, Host};
 use datafusion_cpg_loader::abi::{ABI_MAJOR, Manifest, ManifestEntry};
 use datafusion_ffi::execution::FFI_TaskContextProvider;
@@ -30,6 +43,8 @@ use datafusion_ffi::query_planner::FFI_QueryPlanner;
 use datafusion_ffi::table_provider_factory::FFI_TableProviderFactory;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use datafusion_ffi::udtf::FFI_TableFunction;
+use datafusion_proto::bytes::logical_plan_from_bytes_with_extension_codec;
+use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use tokio::runtime::{Handle, Runtime};
 
 use crate::panic_guard::{
@@ -155,6 +170,95 @@ pub fn query_planner(
         )),
         other => Err(wrong_kind(name, &other)),
     }
+}
+
+/// The bundle's query planner enforcing `policy` (and logging to the returned log), with
+/// the host's codecs: the planner a host without the analyzer rule installs.
+pub fn policy_query_planner(
+    policy: SqlPolicy,
+    logical_codec: FFI_LogicalExtensionCodec,
+    physical_codec: FFI_PhysicalExtensionCodec,
+) -> (FFI_QueryPlanner, Arc<QueryLog>) {
+    let planner = CpgQueryPlanner::with_policy(policy);
+    let log = planner.log().map(Arc::clone).unwrap_or_default();
+    let planner = FFI_QueryPlanner::new_with_ffi_codecs(
+        GuardedQueryPlanner::wrap(PLANNER_NAME, Arc::new(planner)),
+        logical_codec,
+        physical_codec,
+    );
+    (planner, log)
+}
+
+/// The fingerprint of a logical plan a host encoded (datafusion-proto bytes, the plan
+/// as built, not yet analyzed) with its codec `host_codec`: decoded through that codec (the
+/// host's tables arrive by handle), analyzed as a linked session would, fingerprinted
+/// under `policy` (the default policy if none). Equal to the fingerprint the linked
+/// bundle gives the same statement over the same tables.
+pub fn fingerprint_encoded_plan(
+    bytes: &[u8],
+    host_codec: &FFI_LogicalExtensionCodec,
+    policy: Option<&SqlPolicy>,
+) -> Result<PlanFingerprint> {
+    static LOCAL: OnceLock<SessionState> = OnceLock::new();
+    let state = match LOCAL.get() {
+        Some(state) => state,
+        None => {
+            let built =
+                datafusion_cpg::install(SessionStateBuilder::new().with_default_features())?
+                    .build();
+            LOCAL.get_or_init(|| built)
+        }
+    };
+    let codec: Arc<dyn LogicalExtensionCodec> = host_codec.into();
+    let plan =
+        logical_plan_from_bytes_with_extension_codec(bytes, &state.task_ctx(), codec.as_ref())?;
+    let analyzed = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})?;
+    let default = SqlPolicy::default();
+    fingerprint::fingerprint_under(
+        &analyzed,
+        state.config_options(),
+        policy.unwrap_or(&default),
+    )
+}
+
+/// The fingerprint of the SQL statement `sql` over tables of the given resolved names
+/// (`catalog.schema.table`) and schemas: planned and analyzed in a session of the linked
+/// bundle holding empty tables of those schemas (a fingerprint reads names and schemas,
+/// never rows). Equal to `plan_fingerprint('<sql>')` in a linked session with such tables.
+pub async fn fingerprint_sql_over_tables(
+    sql: &str,
+    tables: &[(String, SchemaRef)],
+    policy: Option<SqlPolicy>,
+) -> Result<PlanFingerprint> {
+    let builder = datafusion_cpg::install(SessionStateBuilder::new().with_default_features())?;
+    let ctx = SessionContext::new_with_state(builder.build());
+    if let Some(policy) = policy {
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        if let Some(options) = state
+            .config_mut()
+            .options_mut()
+            .extensions
+            .get_mut::<CpgOptions>()
+        {
+            options.policy = policy;
+        }
+    }
+    for (name, schema) in tables {
+        let reference = TableReference::parse_str(name);
+        if let (Some(catalog), Some(schema_name)) = (reference.catalog(), reference.schema()) {
+            let catalog = ctx.catalog(catalog).ok_or_else(|| {
+                plan_datafusion_err!("fingerprint: no catalog {catalog} for table {name}")
+            })?;
+            if catalog.schema(schema_name).is_none() {
+                catalog.register_schema(schema_name, Arc::new(MemorySchemaProvider::new()))?;
+            }
+        }
+        ctx.register_table(reference, Arc::new(EmptyTable::new(Arc::clone(schema))))?;
+    }
+    fingerprint::fingerprint_sql(&ctx.state(), sql).await
 }
 
 /// The bundle's logical codec ([`datafusion_cpg::optimizer::codec`]), resolving against

@@ -3,15 +3,19 @@
 //! Each export is a Python object with the `__datafusion_*__` getter datafusion-python
 //! calls (`__datafusion_scalar_udf__()` for scalar functions); the getter builds the
 //! datafusion-ffi struct from the same panic-guarded objects the Rust plugin exports
-//! (`datafusion_cpg_exports`), which reads the bundle's export registry. Later kinds
-//! (table functions, providers, factories, the planner) add a class here whose getter
-//! takes the host `session` argument and builds its codec from it.
+//! (`datafusion_cpg_exports`), which reads the bundle's export registry. Getters that
+//! take the host `session` build their codecs from it: table functions, the bundle's
+//! codecs (`Codecs`) and its query planner (`QueryPlanner`, with a policy).
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
 
+use datafusion_cpg::optimizer::policy::SqlPolicy;
+use datafusion_cpg::optimizer::policy::log::QueryLog;
 use datafusion_cpg::registry::ExportKind;
 use datafusion_cpg_exports as export;
+use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
+use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
 use datafusion_ffi::udf::FFI_ScalarUDF;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -77,34 +81,262 @@ impl TableFunction {
     }
 }
 
-/// The host's logical extension codec, from its SessionContext (through
-/// `__datafusion_logical_extension_codec__`) or from a codec capsule, cloned out of the
-/// capsule after checking its name and datafusion-ffi version.
-fn host_logical_codec(session: &Bound<'_, PyAny>) -> PyResult<FFI_LogicalExtensionCodec> {
-    const NAME: &std::ffi::CStr = c"datafusion_logical_extension_codec";
-    let object = if session.hasattr("__datafusion_logical_extension_codec__")? {
-        session.call_method0("__datafusion_logical_extension_codec__")?
+/// A datafusion-ffi struct read out of the capsule `object` holds (or that
+/// `object.<getter>()` returns: a SessionContext's codec, task context provider, ...),
+/// after checking the capsule's name; cloned through the struct's own `clone` callback.
+fn from_capsule<T: Clone>(object: &Bound<'_, PyAny>, getter: &str, name: &CStr) -> PyResult<T> {
+    let object = if object.hasattr(getter)? {
+        object.call_method0(getter)?
     } else {
-        session.clone()
+        object.clone()
     };
     let capsule = object.cast::<PyCapsule>().map_err(|_| {
-        PyValueError::new_err(
-            "expected a datafusion SessionContext or a datafusion_logical_extension_codec capsule",
-        )
+        PyValueError::new_err(format!(
+            "expected a datafusion SessionContext or a {} capsule",
+            name.to_string_lossy()
+        ))
     })?;
-    let pointer = capsule.pointer_checked(Some(NAME))?;
-    // SAFETY: the capsule's name says it holds an FFI_LogicalExtensionCodec (checked
+    let pointer = capsule.pointer_checked(Some(name))?;
+    // SAFETY: the capsule's name says which datafusion-ffi struct it holds (checked
     // above); it is only borrowed here and cloned through its own `clone` callback.
-    let codec = unsafe { pointer.cast::<FFI_LogicalExtensionCodec>().as_ref() }.clone();
-    // SAFETY: `version` is a plain `extern "C" fn() -> u64` of the codec's library.
-    let host_version = unsafe { (codec.version)() };
-    if host_version != datafusion_ffi::version() {
-        return Err(pyo3::exceptions::PyImportError::new_err(format!(
-            "the host's datafusion-ffi is {host_version}, this module's is {}",
-            datafusion_ffi::version()
-        )));
+    Ok(unsafe { pointer.cast::<T>().as_ref() }.clone())
+}
+
+/// Refuses a struct from a host built with another datafusion-ffi major.
+fn check_host_version(what: &str, host_version: u64) -> PyResult<()> {
+    if host_version == datafusion_ffi::version() {
+        return Ok(());
     }
+    Err(pyo3::exceptions::PyImportError::new_err(format!(
+        "the host's {what} is from datafusion-ffi {host_version}, this module's is {}",
+        datafusion_ffi::version()
+    )))
+}
+
+/// The host's logical extension codec (from its SessionContext or a codec capsule).
+fn host_logical_codec(session: &Bound<'_, PyAny>) -> PyResult<FFI_LogicalExtensionCodec> {
+    let codec: FFI_LogicalExtensionCodec = from_capsule(
+        session,
+        "__datafusion_logical_extension_codec__",
+        c"datafusion_logical_extension_codec",
+    )?;
+    // SAFETY: `version` is a plain `extern "C" fn() -> u64` of the codec's library.
+    check_host_version("logical codec", unsafe { (codec.version)() })?;
     Ok(codec)
+}
+
+/// The host's physical extension codec (from its SessionContext or a codec capsule).
+fn host_physical_codec(session: &Bound<'_, PyAny>) -> PyResult<FFI_PhysicalExtensionCodec> {
+    let codec: FFI_PhysicalExtensionCodec = from_capsule(
+        session,
+        "__datafusion_physical_extension_codec__",
+        c"datafusion_physical_extension_codec",
+    )?;
+    // SAFETY: as for the logical codec.
+    check_host_version("physical codec", unsafe { (codec.version)() })?;
+    Ok(codec)
+}
+
+fn required_session<'py>(
+    session: Option<Bound<'py, PyAny>>,
+    getter: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    session.ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "{getter} needs the SessionContext it is installed on"
+        ))
+    })
+}
+
+fn value_error(error: impl std::fmt::Display) -> PyErr {
+    PyValueError::new_err(error.to_string())
+}
+
+/// The bundle's extension codecs, for `SessionContext.with_logical_extension_codec` and
+/// `with_physical_extension_codec`: with them the session's in-memory tables and plans
+/// cross the bundle's planner by handle.
+#[pyclass(module = "datafusion_cpg._native", name = "Codecs", frozen)]
+struct Codecs {}
+
+#[pymethods]
+impl Codecs {
+    #[new]
+    fn new() -> Self {
+        Self {}
+    }
+
+    /// Names the bundle's codec payloads in datafusion-python's codec registry.
+    #[getter]
+    fn __datafusion_codec_id__(&self) -> &'static str {
+        "datafusion_cpg"
+    }
+
+    #[pyo3(signature = (session=None))]
+    fn __datafusion_logical_extension_codec__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let session = required_session(session, "__datafusion_logical_extension_codec__")?;
+        let codec = export::logical_codec(task_context_provider(&session)?).map_err(value_error)?;
+        PyCapsule::new(
+            py,
+            codec,
+            Some(CString::from(c"datafusion_logical_extension_codec")),
+        )
+    }
+
+    #[pyo3(signature = (session=None))]
+    fn __datafusion_physical_extension_codec__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let session = required_session(session, "__datafusion_physical_extension_codec__")?;
+        let codec =
+            export::physical_codec(task_context_provider(&session)?).map_err(value_error)?;
+        PyCapsule::new(
+            py,
+            codec,
+            Some(CString::from(c"datafusion_physical_extension_codec")),
+        )
+    }
+}
+
+fn task_context_provider(session: &Bound<'_, PyAny>) -> PyResult<FFI_TaskContextProvider> {
+    from_capsule(
+        session,
+        "__datafusion_task_context_provider__",
+        c"datafusion_task_context_provider",
+    )
+}
+
+fn parse_policy(policy_json: Option<&str>) -> PyResult<Option<SqlPolicy>> {
+    policy_json
+        .map(|json| SqlPolicy::from_json(json).map_err(value_error))
+        .transpose()
+}
+
+/// The bundle's query planner for `SessionContext.set_query_planner`, enforcing a
+/// policy (JSON, as `SqlPolicy::from_json` reads it; default: allow everything) and
+/// logging every decision.
+#[pyclass(module = "datafusion_cpg._native", name = "QueryPlanner", frozen)]
+struct QueryPlanner {
+    policy: SqlPolicy,
+    log: std::sync::Mutex<Option<std::sync::Arc<QueryLog>>>,
+}
+
+#[pymethods]
+impl QueryPlanner {
+    #[new]
+    #[pyo3(signature = (policy_json=None))]
+    fn new(policy_json: Option<&str>) -> PyResult<Self> {
+        Ok(Self {
+            policy: parse_policy(policy_json)?.unwrap_or_default(),
+            log: std::sync::Mutex::new(None),
+        })
+    }
+
+    #[pyo3(signature = (session=None))]
+    fn __datafusion_query_planner__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let session = required_session(session, "__datafusion_query_planner__")?;
+        let (planner, log) = export::policy_query_planner(
+            self.policy.clone(),
+            host_logical_codec(&session)?,
+            host_physical_codec(&session)?,
+        );
+        *self.log.lock().unwrap_or_else(|p| p.into_inner()) = Some(log);
+        PyCapsule::new(
+            py,
+            planner,
+            Some(CString::from(c"datafusion_query_planner")),
+        )
+    }
+
+    /// The decisions so far, oldest first, as JSON objects (`decision`, `code`,
+    /// `reason`, `fingerprint`, `shape`, `tables`, `functions`, `plan`).
+    fn query_log_json(&self) -> String {
+        let log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+        let entries = log.as_ref().map(|log| log.entries()).unwrap_or_default();
+        let entries: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "decision": if e.allowed { "allow" } else { "deny" },
+                    "code": e.code,
+                    "reason": e.reason,
+                    "fingerprint": e.fingerprint.map(|f| f.exact.to_string()),
+                    "shape": e.fingerprint.map(|f| f.shape.to_string()),
+                    "tables": e.tables,
+                    "functions": e.functions,
+                    "plan": e.plan,
+                })
+            })
+            .collect();
+        serde_json::Value::Array(entries).to_string()
+    }
+}
+
+/// The fingerprint (a dict of hex digests) of a logical plan `session` encoded with
+/// `LogicalPlan.to_bytes(session)`; see `datafusion_cpg.fingerprint`.
+#[pyfunction]
+#[pyo3(signature = (plan_bytes, session, policy_json=None))]
+fn fingerprint_plan_bytes(
+    plan_bytes: &[u8],
+    session: Bound<'_, PyAny>,
+    policy_json: Option<&str>,
+) -> PyResult<std::collections::BTreeMap<&'static str, String>> {
+    let codec = host_logical_codec(&session)?;
+    let policy = parse_policy(policy_json)?;
+    let f = export::fingerprint_encoded_plan(plan_bytes, &codec, policy.as_ref())
+        .map_err(value_error)?;
+    Ok(fingerprint_dict(&f))
+}
+
+/// The fingerprint of the SQL statement `sql` over tables given as (resolved name,
+/// Arrow IPC schema bytes); see `datafusion_cpg.fingerprint`.
+#[pyfunction]
+#[pyo3(signature = (sql, tables, policy_json=None))]
+fn fingerprint_sql(
+    py: Python<'_>,
+    sql: &str,
+    tables: Vec<(String, Vec<u8>)>,
+    policy_json: Option<&str>,
+) -> PyResult<std::collections::BTreeMap<&'static str, String>> {
+    let policy = parse_policy(policy_json)?;
+    let tables = tables
+        .into_iter()
+        .map(|(name, ipc)| {
+            let schema = datafusion::arrow::ipc::convert::try_schema_from_ipc_buffer(&ipc)
+                .map_err(|e| value_error(format!("table {name}: unreadable schema: {e}")))?;
+            Ok((name, std::sync::Arc::new(schema)))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let runtime = export::runtime().map_err(value_error)?;
+    let f = py
+        .detach(|| runtime.block_on(export::fingerprint_sql_over_tables(sql, &tables, policy)))
+        .map_err(value_error)?;
+    Ok(fingerprint_dict(&f))
+}
+
+fn fingerprint_dict(
+    f: &datafusion_cpg::optimizer::fingerprint::PlanFingerprint,
+) -> std::collections::BTreeMap<&'static str, String> {
+    [
+        ("spec_version", f.spec_version.to_string()),
+        ("exact", f.exact.to_string()),
+        ("shape", f.shape.to_string()),
+        ("schema", f.schema.to_string()),
+        ("policy", f.policy.to_string()),
+        ("catalog", f.catalog.to_string()),
+        ("volatile", f.volatile.to_string()),
+    ]
+    .into_iter()
+    .collect()
 }
 
 /// The names of every table function of the bundle.
@@ -163,6 +395,10 @@ fn manifest_json() -> String {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ScalarFunction>()?;
     m.add_class::<TableFunction>()?;
+    m.add_class::<Codecs>()?;
+    m.add_class::<QueryPlanner>()?;
+    m.add_function(wrap_pyfunction!(fingerprint_plan_bytes, m)?)?;
+    m.add_function(wrap_pyfunction!(fingerprint_sql, m)?)?;
     m.add_function(wrap_pyfunction!(table_function_names, m)?)?;
     m.add_function(wrap_pyfunction!(table_function, m)?)?;
     m.add_function(wrap_pyfunction!(scalar_function_names, m)?)?;

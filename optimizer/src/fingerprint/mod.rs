@@ -33,7 +33,7 @@ pub use encoder::Digest;
 use encoder::Encoder;
 use walk::Walk;
 
-use crate::policy::config::CpgOptions;
+use crate::policy::config::{CpgOptions, SqlPolicy};
 
 /// The version of the fingerprint encoding.
 pub const SPEC_VERSION: u32 = 1;
@@ -70,9 +70,22 @@ impl fmt::Display for PlanFingerprint {
 
 /// The fingerprint of `plan`, an analyzed logical plan, in a session with `config`.
 pub fn fingerprint(plan: &LogicalPlan, config: &ConfigOptions) -> Result<PlanFingerprint> {
+    let default_policy = SqlPolicy::default();
+    let effective = config
+        .extensions
+        .get::<CpgOptions>()
+        .map_or(&default_policy, |options| &options.policy);
+    fingerprint_under(plan, config, effective)
+}
+
+/// The fingerprint of `plan` under `policy` (a planner given its policy directly).
+pub fn fingerprint_under(
+    plan: &LogicalPlan,
+    config: &ConfigOptions,
+    effective: &SqlPolicy,
+) -> Result<PlanFingerprint> {
     let catalog = &config.catalog;
     let (default_catalog, default_schema) = (&catalog.default_catalog, &catalog.default_schema);
-
     let mut exact = Walk::new(plan, false, default_catalog, default_schema)?;
     let mut shape = Walk::new(plan, true, default_catalog, default_schema)?;
     for walk in [&mut exact, &mut shape] {
@@ -97,16 +110,11 @@ pub fn fingerprint(plan: &LogicalPlan, config: &ConfigOptions) -> Result<PlanFin
     }
 
     let mut policy = versioned();
-    match config.extensions.get::<CpgOptions>() {
-        Some(options) => {
-            let entries = options.policy.entries();
-            policy.len(entries.len());
-            for (key, value, _) in entries {
-                policy.str(&key);
-                policy.str(&value);
-            }
-        }
-        None => policy.tag("no policy"),
+    let entries = effective.entries();
+    policy.len(entries.len());
+    for (key, value, _) in entries {
+        policy.str(&key);
+        policy.str(&value);
     }
 
     let mut catalog = versioned();

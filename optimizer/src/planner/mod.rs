@@ -6,6 +6,11 @@
 //! [`CpgQueryPlanner::create_physical_plan`]. Today it carries [`crate::exact_dml`], and
 //! it adds the plan's [`fingerprint`] to `EXPLAIN`.
 //! Installing it replaces the session's query planner.
+//!
+//! Given a policy ([`CpgQueryPlanner::with_policy`]), it also enforces it on every plan
+//! it plans and logs each decision: the enforcement point for hosts that cannot run the
+//! bundle's analyzer rule (a Rust host loading the plugin, datafusion-python). It sees
+//! the plan after DataFusion's optimizer, so its log fingerprints that plan.
 
 use std::sync::Arc;
 
@@ -20,6 +25,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
 
+use crate::policy::SqlPolicy;
+use crate::policy::log::QueryLog;
+use crate::policy::rule::{Lineage, check_plan};
 use crate::{exact_dml, fingerprint};
 
 mod local_rules;
@@ -36,11 +44,48 @@ pub fn extension_planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
 
 /// See the module docs.
 #[derive(Debug, Default)]
-pub struct CpgQueryPlanner;
+pub struct CpgQueryPlanner {
+    enforced: Option<(SqlPolicy, Arc<QueryLog>)>,
+}
 
 impl CpgQueryPlanner {
     pub fn new() -> Self {
-        Self
+        Self::default()
+    }
+
+    /// A planner that refuses plans `policy` denies and logs every decision.
+    pub fn with_policy(policy: SqlPolicy) -> Self {
+        Self {
+            enforced: Some((policy, Arc::new(QueryLog::default()))),
+        }
+    }
+
+    /// The decisions of a planner with a policy.
+    pub fn log(&self) -> Option<&Arc<QueryLog>> {
+        self.enforced.as_ref().map(|(_, log)| log)
+    }
+
+    fn enforce(&self, plan: &LogicalPlan, session: &dyn Session) -> Result<()> {
+        let Some((policy, log)) = &self.enforced else {
+            return Ok(());
+        };
+        let config = session.config_options();
+        let mut lineage = Lineage::default();
+        let checked = check_plan(
+            plan,
+            policy,
+            &config.catalog.default_catalog,
+            &config.catalog.default_schema,
+            &mut lineage,
+        );
+        let fingerprint = fingerprint::fingerprint_under(plan, config, policy).ok();
+        log.record(
+            plan.display_indent().to_string(),
+            fingerprint,
+            checked.as_ref().err(),
+            lineage,
+        );
+        checked
     }
 }
 
@@ -51,6 +96,7 @@ impl QueryPlanner for CpgQueryPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.enforce(logical_plan, session)?;
         let explained = explained_fingerprint(logical_plan);
         let plan = exact_dml::rewrite(logical_plan.clone())?;
         let planner = DefaultPhysicalPlanner::with_extension_planners(extension_planners());

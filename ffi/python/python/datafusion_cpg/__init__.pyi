@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 import datafusion
@@ -12,4 +13,23 @@ def register(ctx: datafusion.SessionContext) -> list[str]:
 
 def manifest() -> dict[str, Any]:
     """What this build exports (the bundle's export registry) and its versions."""
+    ...
+
+def install(
+    ctx: datafusion.SessionContext, policy: Mapping[str, object] | None = None
+) -> datafusion.SessionContext:
+    """Functions, codecs and the bundle's query planner (enforcing ``policy``); returns
+    the context to use."""
+    ...
+
+def query_log(ctx: datafusion.SessionContext) -> list[dict[str, Any]]:
+    """The planner's policy decisions, oldest first."""
+    ...
+
+def fingerprint(
+    df_or_sql: datafusion.DataFrame | str,
+    ctx: datafusion.SessionContext,
+    policy: Mapping[str, object] | None = None,
+) -> dict[str, Any]:
+    """The plan's fingerprint: spec_version, exact, shape, schema, policy, catalog, volatile."""
     ...
