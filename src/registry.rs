@@ -271,6 +271,15 @@ pub fn exports() -> Vec<Export> {
             )))
         },
     ));
+    all.push(Export::new(
+        ExportKind::PhysicalOptimizerRule,
+        crate::optimizer::policy::physical::PHYSICAL_RULE_NAME,
+        |_| {
+            Ok(Extension::PhysicalOptimizerRule(Arc::new(
+                crate::optimizer::policy::physical::PolicyPhysicalRule::new(),
+            )))
+        },
+    ));
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
             crate::optimizer::policy::config::install_options,

@@ -412,3 +412,176 @@ async fn every_decision_is_in_the_query_log() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn the_physical_rule_is_the_last_line_for_plans_that_skipped_the_analyzer() {
+    use datafusion::physical_optimizer::PhysicalOptimizerRule;
+    use datafusion_cpg::optimizer::policy::SqlPolicy;
+    use datafusion_cpg::optimizer::policy::physical::PolicyPhysicalRule;
+
+    let dir = std::env::temp_dir().join(format!("cpg-policy-physical-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("allowed")).unwrap();
+    let outside = dir.join("out.csv");
+    std::fs::write(&outside, "a\n1\n").unwrap();
+    // Physical plans built in a session without a policy: a file scan and a write.
+    let ctx = session(&[]).await;
+    let scan = ctx
+        .read_csv(outside.to_str().unwrap(), Default::default())
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let insert = ctx
+        .sql("INSERT INTO t VALUES (7)")
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let config = ctx.state().config_options().as_ref().clone();
+
+    let paths = SqlPolicy::from_json(&format!(
+        r#"{{"allow_paths": "{}/"}}"#,
+        dir.join("allowed").display()
+    ))
+    .unwrap();
+    let error = PolicyPhysicalRule::with_policy(paths)
+        .optimize(scan, &config)
+        .unwrap_err()
+        .strip_backtrace();
+    assert_code(&error, 6, "cpg.policy.allow_paths");
+
+    let no_writes =
+        SqlPolicy::from_json(r#"{"allow_insert": false, "allow_copy_to": false}"#).unwrap();
+    let error = PolicyPhysicalRule::with_policy(no_writes.clone())
+        .optimize(Arc::clone(&insert), &config)
+        .unwrap_err()
+        .strip_backtrace();
+    assert_code(&error, 1, "cpg.policy.allow_insert");
+    // Installed by register_all, it reads the session's policy.
+    let installed = ctx
+        .state()
+        .physical_optimizers()
+        .iter()
+        .any(|r| r.name() == "cpg_sql_policy_physical");
+    assert!(installed);
+    // The same rule without a policy of its own and without one in the session: no-op.
+    let mut bare = config.clone();
+    bare.extensions = Default::default();
+    assert!(PolicyPhysicalRule::new().optimize(insert, &bare).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn prepared_statements_are_checked_when_executed_with_their_parameters() {
+    let ctx = session(&[
+        "deny_tables = 'datafusion.public.secret'",
+        "deny_functions = 'md5'",
+    ])
+    .await;
+    run(&ctx, "PREPARE ok(BIGINT) AS SELECT a FROM t WHERE a > $1").await;
+    assert!(table_text(&ctx, "EXECUTE ok(1)").await.contains("| 3 |"));
+    // PREPARE only stores a plan (DataFusion runs it eagerly, before any analysis);
+    // executing it with its parameters is checked like any plan.
+    run(
+        &ctx,
+        "PREPARE bad(BIGINT) AS SELECT a FROM secret WHERE a > $1",
+    )
+    .await;
+    assert_code(
+        &denial(&ctx, "EXECUTE bad(1)").await,
+        5,
+        "cpg.policy.deny_tables",
+    );
+    run(&ctx, "PREPARE bad2(VARCHAR) AS SELECT md5($1)").await;
+    assert_code(
+        &denial(&ctx, "EXECUTE bad2('x')").await,
+        4,
+        "cpg.policy.deny_functions",
+    );
+    // ... and so is a DataFrame with parameters bound in code.
+    let df = ctx
+        .sql("SELECT md5(CAST(a AS VARCHAR)) FROM t WHERE a > $1")
+        .await
+        .unwrap()
+        .with_param_values(vec![datafusion::common::ScalarValue::Int64(Some(1))])
+        .unwrap();
+    assert_code(
+        &df.collect().await.unwrap_err().strip_backtrace(),
+        4,
+        "cpg.policy.deny_functions",
+    );
+    // The statement class itself.
+    let ctx = session(&["allow_prepare_execute = false"]).await;
+    let error = checked_sql(&ctx, "PREPARE p AS SELECT 1")
+        .await
+        .unwrap_err();
+    assert_code(
+        &error.strip_backtrace(),
+        1,
+        "cpg.policy.allow_prepare_execute",
+    );
+}
+
+#[tokio::test]
+async fn tpch_and_the_demo_run_under_a_read_only_policy() {
+    let ctx = ctx();
+    let tpch = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tpch");
+    let schema = std::fs::read_to_string(format!("{tpch}/schema.sql")).unwrap();
+    for statement in schema.split(';').filter(|s| !s.trim().is_empty()) {
+        run(&ctx, statement).await;
+    }
+    run(&ctx, "SET cpg.policy.allow_ddl = false").await;
+    run(&ctx, "SET cpg.policy.allow_dml = false").await;
+    run(&ctx, "SET cpg.policy.locked = true").await;
+    for n in 1..=22 {
+        let sql = std::fs::read_to_string(format!("{tpch}/q{n:02}.sql")).unwrap();
+        checked_sql(&ctx, &sql)
+            .await
+            .unwrap_or_else(|e| panic!("q{n}: {e}"))
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("q{n}: {e}"));
+    }
+    assert_code(
+        &denial(&ctx, "INSERT INTO nation VALUES (1, 'x', 1, 'y')").await,
+        1,
+        "allow_insert",
+    );
+
+    // The demo: run once to create its tables and views, then every statement of it
+    // that is not DDL runs again, allowed, under a locked read-only policy.
+    let demo =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.sql")).unwrap();
+    let ctx = crate::common::ctx();
+    let statements = datafusion::sql::parser::DFParser::parse_sql(&demo).unwrap();
+    for statement in statements.clone() {
+        let plan = ctx.state().statement_to_plan(statement).await.unwrap();
+        ctx.execute_logical_plan(plan)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+    }
+    run(&ctx, "SET cpg.policy.allow_ddl = false").await;
+    run(&ctx, "SET cpg.policy.allow_dml = false").await;
+    run(&ctx, "SET cpg.policy.locked = true").await;
+    let mut queries = 0;
+    for statement in statements {
+        let text = statement.to_string();
+        if text.starts_with("CREATE") || text.starts_with("DROP") {
+            assert!(checked_sql(&ctx, &text).await.is_err(), "{text}");
+            continue;
+        }
+        checked_sql(&ctx, &text)
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("{text}: {e}"));
+        queries += 1;
+    }
+    assert!(queries >= 5, "{queries}");
+}

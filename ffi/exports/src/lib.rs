@@ -172,6 +172,11 @@ pub fn query_planner(
     }
 }
 
+/// A SQL policy from JSON (the keys of `cpg.policy`).
+pub fn parse_policy(json: &str) -> Result<SqlPolicy> {
+    SqlPolicy::from_json(json)
+}
+
 /// The bundle's query planner enforcing `policy` (and logging to the returned log), with
 /// the host's codecs: the planner a host without the analyzer rule installs.
 pub fn policy_query_planner(

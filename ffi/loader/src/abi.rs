@@ -142,6 +142,14 @@ pub struct CpgPlugin {
     pub physical_codec: extern "C" fn(
         task_ctx_provider: FFI_TaskContextProvider,
     ) -> RResult<FFI_PhysicalExtensionCodec, RString>,
+    /// The bundle's query planner enforcing a SQL policy given as JSON (the keys of
+    /// `cpg.policy`), with the host's codecs: for hosts without the bundle's analyzer rule.
+    #[sabi(unsafe_opaque_field)]
+    pub policy_query_planner: extern "C" fn(
+        policy_json: RString,
+        logical_codec: FFI_LogicalExtensionCodec,
+        physical_codec: FFI_PhysicalExtensionCodec,
+    ) -> RResult<FFI_QueryPlanner, RString>,
 }
 
 impl RootModule for CpgPluginRef {

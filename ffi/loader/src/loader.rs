@@ -260,6 +260,25 @@ impl Plugin {
         Ok((&ffi).into())
     }
 
+    /// Installs the plugin's query planner enforcing `policy_json` (a SQL policy as JSON,
+    /// the keys of `cpg.policy`) on every plan `ctx` runs, with the plugin's codecs. The
+    /// enforcement point for a host that cannot run the bundle's analyzer rule; DDL and
+    /// `SET`, which `SessionContext::sql` runs before planning, are not covered.
+    pub fn install_policy_planner(&self, ctx: &SessionContext, policy_json: &str) -> Result<()> {
+        let accessor = self
+            .module
+            .policy_query_planner()
+            .ok_or_else(|| self.absent("policy_query_planner"))?;
+        let (logical, physical) = self.codecs(ctx)?;
+        let ffi = into_result(
+            accessor(RString::from(policy_json), logical, physical),
+            &self.path,
+        )?;
+        let planner: Arc<dyn QueryPlanner + Send + Sync> = (&ffi).into();
+        replace_state(ctx, |builder| builder.with_query_planner(planner));
+        Ok(())
+    }
+
     /// The codecs a planner of the plugin gets: the plugin's own (host tables and plans
     /// cross them by handle), or DataFusion's defaults from a plugin without them.
     pub fn codecs(

@@ -33,6 +33,7 @@ pub fn root_module() -> CpgPluginRef {
         physical_optimizer_rule,
         logical_codec,
         physical_codec,
+        policy_query_planner,
     }
     .leak_into_prefix()
 }
@@ -102,5 +103,16 @@ extern "C" fn physical_codec(
 ) -> RResult<FFI_PhysicalExtensionCodec, RString> {
     into_rresult("physical_codec", || {
         exports::physical_codec(task_ctx_provider)
+    })
+}
+
+extern "C" fn policy_query_planner(
+    policy_json: RString,
+    logical_codec: FFI_LogicalExtensionCodec,
+    physical_codec: FFI_PhysicalExtensionCodec,
+) -> RResult<FFI_QueryPlanner, RString> {
+    into_rresult("policy_query_planner", || {
+        let policy = exports::parse_policy(&policy_json)?;
+        Ok(exports::policy_query_planner(policy, logical_codec, physical_codec).0)
     })
 }

@@ -5,11 +5,12 @@
 //! the plan this library builds only as opaque foreign nodes (they cannot downcast a
 //! `HashJoinExec` to choose its partition mode, so the plan would fail at execution).
 //! [`LocalRulesSession`] answers everything from the host's session except
-//! `physical_optimizers`, which are DataFusion's default rules built in this library.
+//! `physical_optimizers`, which are rules built in this library ([`default_rules`] and
+//! the planner's own).
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::catalog::{CatalogProviderList, Session};
@@ -29,19 +30,26 @@ use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_optimizer::optimizer::PhysicalOptimizer;
 use datafusion::physical_plan::ExecutionPlan;
 
-static LOCAL_RULES: LazyLock<Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>> =
-    LazyLock::new(|| PhysicalOptimizer::new().rules);
+/// DataFusion's default physical optimizer rules, built in this library.
+pub fn default_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    PhysicalOptimizer::new().rules
+}
 
 /// See the module docs.
 pub struct LocalRulesSession<'a> {
     inner: &'a dyn Session,
+    rules: &'a [Arc<dyn PhysicalOptimizerRule + Send + Sync>],
     table_options: TableOptions,
 }
 
 impl<'a> LocalRulesSession<'a> {
-    pub fn new(inner: &'a dyn Session) -> Self {
+    pub fn new(
+        inner: &'a dyn Session,
+        rules: &'a [Arc<dyn PhysicalOptimizerRule + Send + Sync>],
+    ) -> Self {
         Self {
             inner,
+            rules,
             table_options: inner.table_options().clone(),
         }
     }
@@ -70,7 +78,7 @@ impl Session for LocalRulesSession<'_> {
     }
 
     fn physical_optimizers(&self) -> &[Arc<dyn PhysicalOptimizerRule + Send + Sync>] {
-        &LOCAL_RULES
+        self.rules
     }
 
     async fn create_physical_plan(

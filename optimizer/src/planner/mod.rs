@@ -27,8 +27,10 @@ use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, Phy
 
 use crate::policy::SqlPolicy;
 use crate::policy::log::QueryLog;
+use crate::policy::physical::PolicyPhysicalRule;
 use crate::policy::rule::{Lineage, check_plan};
 use crate::{exact_dml, fingerprint};
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 
 mod local_rules;
 
@@ -43,9 +45,20 @@ pub fn extension_planners() -> Vec<Arc<dyn ExtensionPlanner + Send + Sync>> {
 }
 
 /// See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CpgQueryPlanner {
     enforced: Option<(SqlPolicy, Arc<QueryLog>)>,
+    /// Physical optimizer rules for sessions passed over FFI (see `local_rules`).
+    foreign_session_rules: Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>>,
+}
+
+impl Default for CpgQueryPlanner {
+    fn default() -> Self {
+        Self {
+            enforced: None,
+            foreign_session_rules: local_rules::default_rules(),
+        }
+    }
 }
 
 impl CpgQueryPlanner {
@@ -53,10 +66,14 @@ impl CpgQueryPlanner {
         Self::default()
     }
 
-    /// A planner that refuses plans `policy` denies and logs every decision.
+    /// A planner that refuses plans `policy` denies (the logical plan it receives, and
+    /// the physical plan it builds: [`PolicyPhysicalRule`]) and logs every decision.
     pub fn with_policy(policy: SqlPolicy) -> Self {
+        let mut foreign_session_rules = local_rules::default_rules();
+        foreign_session_rules.push(Arc::new(PolicyPhysicalRule::with_policy(policy.clone())));
         Self {
             enforced: Some((policy, Arc::new(QueryLog::default()))),
+            foreign_session_rules,
         }
     }
 
@@ -105,7 +122,10 @@ impl QueryPlanner for CpgQueryPlanner {
         } else {
             // A session passed over FFI: optimize with this library's rules.
             planner
-                .create_physical_plan(&plan, &LocalRulesSession::new(session))
+                .create_physical_plan(
+                    &plan,
+                    &LocalRulesSession::new(session, &self.foreign_session_rules),
+                )
                 .await?
         };
         Ok(match explained {

@@ -18,6 +18,7 @@ pub mod config;
 pub mod denial;
 pub mod log;
 pub mod paths;
+pub mod physical;
 pub mod rule;
 pub mod statement;
 

@@ -98,3 +98,49 @@ async fn dml_with_a_subquery_over_ffi_is_refused_not_run_on_every_row() {
     );
     assert!(count.contains("| 5 |"), "{count}");
 }
+
+#[tokio::test]
+async fn a_policy_planner_denies_plans_of_a_host_without_the_analyzer_rule() {
+    let plugin = plugin();
+    let foreign = plugin_ctx(&plugin);
+    with_tables(&foreign).await;
+    plugin
+        .install_policy_planner(
+            &foreign,
+            r#"{"deny_tables": "datafusion.public.files", "deny_functions": "md5"}"#,
+        )
+        .unwrap();
+    assert!(
+        text(
+            &run(&foreign, "SELECT count(*) AS c FROM nodes")
+                .await
+                .unwrap()
+        )
+        .contains("| 5 |")
+    );
+    for (sql, code) in [
+        ("SELECT * FROM files", "CPG-POLICY-5"),
+        (
+            "SELECT kind FROM nodes WHERE path IN (SELECT path FROM files)",
+            "CPG-POLICY-5",
+        ),
+        ("SELECT md5(kind) FROM nodes", "CPG-POLICY-4"),
+    ] {
+        let error = run(&foreign, sql).await.unwrap_err().to_string();
+        assert!(error.contains(code), "{sql}: {error}");
+    }
+    // A plan built in code reaches the planner too.
+    let df = foreign.table("files").await.unwrap();
+    assert!(
+        df.collect()
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("CPG-POLICY-5")
+    );
+    let error = plugin
+        .install_policy_planner(&foreign, "{not json")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("not valid JSON"), "{error}");
+}
