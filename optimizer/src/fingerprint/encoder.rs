@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use datafusion::arrow::datatypes::{DataType, Field, IntervalUnit, TimeUnit};
 use datafusion::common::ScalarValue;
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_128;
 
 /// A 128-bit XXH3 digest, shown as 32 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,30 +19,26 @@ impl std::fmt::Display for Digest {
     }
 }
 
-/// Writes canonical bytes into an XXH3-128 state.
+/// Collects canonical bytes; [`Encoder::finish`] hashes them with XXH3-128 (one call
+/// over a buffer is much faster than many small streaming updates).
+#[derive(Default)]
 pub struct Encoder {
-    hasher: Xxh3,
-}
-
-impl Default for Encoder {
-    fn default() -> Self {
-        Self::new()
-    }
+    out: Vec<u8>,
 }
 
 impl Encoder {
     pub fn new() -> Self {
         Self {
-            hasher: Xxh3::new(),
+            out: Vec::with_capacity(4096),
         }
     }
 
     pub fn finish(&self) -> Digest {
-        Digest(self.hasher.digest128())
+        Digest(xxh3_128(&self.out))
     }
 
     pub fn u64(&mut self, value: u64) {
-        self.hasher.update(&value.to_le_bytes());
+        self.out.extend_from_slice(&value.to_le_bytes());
     }
 
     /// A count or index (`usize` is written as 8 bytes on every platform).
@@ -51,16 +47,34 @@ impl Encoder {
     }
 
     pub fn bool(&mut self, value: bool) {
-        self.hasher.update(&[u8::from(value)]);
+        self.out.push(u8::from(value));
     }
 
     pub fn bytes(&mut self, value: &[u8]) {
         self.len(value.len());
-        self.hasher.update(value);
+        self.out.extend_from_slice(value);
     }
 
     pub fn str(&mut self, value: &str) {
         self.bytes(value.as_bytes());
+    }
+
+    /// `value` as it displays, written as [`Encoder::str`] would write its text, without
+    /// allocating the text.
+    pub fn display(&mut self, value: impl std::fmt::Display) {
+        struct Appender<'a>(&'a mut Vec<u8>);
+        impl std::fmt::Write for Appender<'_> {
+            fn write_str(&mut self, s: &str) -> std::fmt::Result {
+                self.0.extend_from_slice(s.as_bytes());
+                Ok(())
+            }
+        }
+        let at = self.out.len();
+        self.out.extend_from_slice(&[0; 8]);
+        // Writing into a Vec cannot fail; a Display that errs leaves what it wrote.
+        let _ = std::fmt::write(&mut Appender(&mut self.out), format_args!("{value}"));
+        let len = (self.out.len() - at - 8) as u64;
+        self.out[at..at + 8].copy_from_slice(&len.to_le_bytes());
     }
 
     /// A node or variant tag.
@@ -80,7 +94,12 @@ impl Encoder {
 
     /// String pairs, sorted by key (metadata, options).
     pub fn map<'a>(&mut self, entries: impl IntoIterator<Item = (&'a String, &'a String)>) {
-        let sorted: BTreeMap<&String, &String> = entries.into_iter().collect();
+        let mut entries = entries.into_iter().peekable();
+        if entries.peek().is_none() {
+            self.len(0);
+            return;
+        }
+        let sorted: BTreeMap<&String, &String> = entries.collect();
         self.len(sorted.len());
         for (key, value) in sorted {
             self.str(key);
@@ -229,8 +248,52 @@ impl Encoder {
             self.bool(false);
         } else {
             self.bool(true);
-            self.str(&value.to_string());
+            self.display(value);
         }
+    }
+}
+
+/// Two encodings written in one walk: `exact` and `shape` receive the same bytes except
+/// where the walk writes to one of them alone (literals, IN lists).
+#[derive(Default)]
+pub struct Both {
+    pub exact: Encoder,
+    pub shape: Encoder,
+}
+
+macro_rules! to_both {
+    ($($name:ident($($arg:ident: $ty:ty),*);)*) => {
+        impl Both {
+            $(pub fn $name(&mut self, $($arg: $ty),*) {
+                self.exact.$name($($arg),*);
+                self.shape.$name($($arg),*);
+            })*
+        }
+    };
+}
+
+to_both! {
+    u64(value: u64);
+    len(value: usize);
+    bool(value: bool);
+    str(value: &str);
+    tag(tag: &str);
+    opt_u64(value: Option<u64>);
+    field(field: &Field);
+    data_type(data_type: &DataType);
+}
+
+impl Both {
+    /// As [`Encoder::display`], formatting `value` once.
+    pub fn display(&mut self, value: impl std::fmt::Display) {
+        let at = self.exact.out.len();
+        self.exact.display(value);
+        self.shape.out.extend_from_slice(&self.exact.out[at..]);
+    }
+
+    pub fn map<'a>(&mut self, entries: impl IntoIterator<Item = (&'a String, &'a String)> + Clone) {
+        self.exact.map(entries.clone());
+        self.shape.map(entries);
     }
 }
 
@@ -280,9 +343,7 @@ mod tests {
         assert_eq!(d.to_string().len(), 32);
         assert_eq!(
             d,
-            Digest(xxhash_rust::xxh3::xxh3_128(&[
-                3, 0, 0, 0, 0, 0, 0, 0, b'c', b'p', b'g'
-            ]))
+            Digest(xxh3_128(&[3, 0, 0, 0, 0, 0, 0, 0, b'c', b'p', b'g']))
         );
     }
 }

@@ -86,22 +86,19 @@ pub fn fingerprint_under(
 ) -> Result<PlanFingerprint> {
     let catalog = &config.catalog;
     let (default_catalog, default_schema) = (&catalog.default_catalog, &catalog.default_schema);
-    let mut exact = Walk::new(plan, false, default_catalog, default_schema)?;
-    let mut shape = Walk::new(plan, true, default_catalog, default_schema)?;
-    for walk in [&mut exact, &mut shape] {
-        walk.encoder.u64(u64::from(SPEC_VERSION));
-        walk.plan(plan)?;
-        // Output names and order count; types are part of each expression already.
-        let output = plan.schema();
-        walk.encoder.len(output.fields().len());
-        for field in output.fields() {
-            walk.encoder.str(field.name());
-        }
+    let mut walk = Walk::new(plan, default_catalog, default_schema);
+    walk.encoder.u64(u64::from(SPEC_VERSION));
+    walk.plan(plan)?;
+    // Output names and order count; types are part of each expression already.
+    let output = plan.schema();
+    walk.encoder.len(output.fields().len());
+    for field in output.fields() {
+        walk.encoder.str(field.name());
     }
 
     let mut schema = versioned();
-    schema.len(exact.tables.len());
-    for (name, table) in &exact.tables {
+    schema.len(walk.tables.len());
+    for (name, table) in &walk.tables {
         schema.str(name);
         schema.len(table.fields().len());
         for field in table.fields() {
@@ -109,19 +106,13 @@ pub fn fingerprint_under(
         }
     }
 
-    let mut policy = versioned();
-    let entries = effective.entries();
-    policy.len(entries.len());
-    for (key, value, _) in entries {
-        policy.str(&key);
-        policy.str(&value);
-    }
+    let policy = policy_digest(effective);
 
     let mut catalog = versioned();
     catalog.str(env!("CARGO_PKG_VERSION"));
     catalog.str(datafusion::DATAFUSION_VERSION);
-    catalog.len(exact.functions.len());
-    for (name, function) in &exact.functions {
+    catalog.len(walk.functions.len());
+    for (name, function) in &walk.functions {
         catalog.str(name);
         catalog.str(&function.signature);
         catalog.str(&function.volatility);
@@ -129,12 +120,37 @@ pub fn fingerprint_under(
 
     Ok(PlanFingerprint {
         spec_version: SPEC_VERSION,
-        exact: exact.encoder.finish(),
-        shape: shape.encoder.finish(),
+        exact: walk.encoder.exact.finish(),
+        shape: walk.encoder.shape.finish(),
         schema: schema.finish(),
-        policy: policy.finish(),
+        policy,
         catalog: catalog.finish(),
-        volatile: exact.volatile,
+        volatile: walk.volatile,
+    })
+}
+
+/// The digest of `policy` (the last one is remembered per thread: sessions rarely
+/// change their policy, and listing it is a third of a fingerprint's cost).
+fn policy_digest(policy: &SqlPolicy) -> Digest {
+    thread_local! {
+        static LAST: RefCell<Option<(SqlPolicy, Digest)>> = const { RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        if let Some((cached, digest)) = last.borrow().as_ref()
+            && cached == policy
+        {
+            return *digest;
+        }
+        let mut encoder = versioned();
+        let entries = policy.entries();
+        encoder.len(entries.len());
+        for (key, value, _) in entries {
+            encoder.str(&key);
+            encoder.str(&value);
+        }
+        let digest = encoder.finish();
+        *last.borrow_mut() = Some((policy.clone(), digest));
+        digest
     })
 }
 
@@ -160,21 +176,24 @@ pub async fn fingerprint_sql(state: &SessionState, sql: &str) -> Result<PlanFing
 }
 
 thread_local! {
-    /// The fingerprint of the plan this thread analyzed last, with that plan's text, so
-    /// that the query planner can show it under `EXPLAIN` (DataFusion analyzes the
-    /// explained plan and calls the planner right after, on the same thread).
-    static LAST_ANALYZED: RefCell<Option<(String, PlanFingerprint)>> = const { RefCell::new(None) };
+    /// The plan this thread analyzed last, with its fingerprint, so that the query planner
+    /// can show it under `EXPLAIN` (DataFusion analyzes the explained plan and calls the
+    /// planner right after, on the same thread).
+    static LAST_ANALYZED: RefCell<Option<(LogicalPlan, PlanFingerprint)>> = const { RefCell::new(None) };
 }
 
-/// Remembers `fingerprint` as that of the analyzed plan displayed as `plan_text`.
-pub fn remember(plan_text: String, fingerprint: PlanFingerprint) {
-    LAST_ANALYZED.with(|last| *last.borrow_mut() = Some((plan_text, fingerprint)));
+/// Remembers `fingerprint` as that of the analyzed `plan`.
+pub fn remember(plan: &LogicalPlan, fingerprint: PlanFingerprint) {
+    LAST_ANALYZED.with(|last| *last.borrow_mut() = Some((plan.clone(), fingerprint)));
 }
 
-/// The remembered fingerprint, if it belongs to the plan displayed as `plan_text`.
+/// The remembered fingerprint, if it belongs to the analyzed plan displayed as
+/// `plan_text` (`EXPLAIN`'s `analyzed_logical_plan`).
 pub fn remembered_for(plan_text: &str) -> Option<PlanFingerprint> {
     LAST_ANALYZED.with(|last| match last.borrow().as_ref() {
-        Some((text, fingerprint)) if text == plan_text => Some(*fingerprint),
+        Some((plan, fingerprint)) if plan.display_indent().to_string() == plan_text => {
+            Some(*fingerprint)
+        }
         _ => None,
     })
 }

@@ -1,18 +1,20 @@
 //! The canonical walk of a logical plan: every node and expression written to an
-//! [`Encoder`] by its meaning, not its text.
+//! [`super::encoder::Encoder`] by its meaning, not its text.
 //!
 //! - Columns are written by their position in the node's input schema, so internal
 //!   aliases (`FROM t AS x`, `SELECT a AS b` inside a subquery, `__correlated_sq_1`) do not
 //!   matter; the root's output names and order are written by the caller.
 //! - Tables by resolved name `catalog.schema.table`; their columns by name.
-//! - Functions by name, arity and return type.
-//! - In shape mode a literal is written as a placeholder of its type, and an IN list of
+//! - Functions by name and arity; every node's output column types (so the return
+//!   type of each function whose value a node produces, and every cast).
+//! - In the shape a literal is written as a placeholder of its type, and an IN list of
 //!   literals as one placeholder list of the first literal's type, whatever its length.
 //! - Nodes the walk has no canonical form for (DDL other than external tables, statements,
 //!   extension nodes) by their one-line display, which DataFusion prints from their fields.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::any::Any;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
@@ -22,11 +24,11 @@ use datafusion::logical_expr::expr::{
     WindowFunction,
 };
 use datafusion::logical_expr::{
-    DdlStatement, Distinct, Expr, ExprSchemable, LogicalPlan, Partitioning, SortExpr, Subquery,
+    DdlStatement, Distinct, Expr, LogicalPlan, Partitioning, Signature, SortExpr, Subquery,
     Volatility, WindowFunctionDefinition,
 };
 
-use super::encoder::Encoder;
+use super::encoder::Both;
 
 /// A function the plan calls, for the catalog digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,49 +39,60 @@ pub struct FunctionUse {
 
 /// One walk in one mode.
 pub struct Walk<'a> {
-    pub encoder: Encoder,
-    shape: bool,
+    /// The exact and the shape encodings, written in one walk.
+    pub encoder: Both,
     default_catalog: &'a str,
     default_schema: &'a str,
-    /// SubqueryAlias / CTE names → their position in the plan, so alias text never counts.
-    aliases: HashMap<String, usize>,
+    /// The whole plan, for [`Walk::alias_position`].
+    root: &'a LogicalPlan,
+    /// SubqueryAlias / CTE names → their position in the plan, so alias text never counts;
+    /// collected the first time a named column needs it.
+    aliases: Option<HashMap<String, usize>>,
     /// Resolved table name → the table's schema.
     pub tables: BTreeMap<String, SchemaRef>,
     /// `kind:name` → signature and volatility.
     pub functions: BTreeMap<String, FunctionUse>,
     pub volatile: bool,
+    /// Function objects already recorded in `functions`.
+    seen_functions: HashSet<usize>,
 }
 
 impl<'a> Walk<'a> {
-    pub fn new(
-        plan: &LogicalPlan,
-        shape: bool,
-        default_catalog: &'a str,
-        default_schema: &'a str,
-    ) -> Result<Self> {
-        let mut aliases = HashMap::new();
-        plan.apply_with_subqueries(|node| {
-            let name = match node {
-                LogicalPlan::SubqueryAlias(alias) => Some(alias.alias.table().to_string()),
-                LogicalPlan::RecursiveQuery(query) => Some(query.name.clone()),
-                _ => None,
-            };
-            if let Some(name) = name {
-                let next = aliases.len();
-                aliases.entry(name).or_insert(next);
-            }
-            Ok(TreeNodeRecursion::Continue)
-        })?;
-        Ok(Self {
-            encoder: Encoder::new(),
-            shape,
+    pub fn new(plan: &'a LogicalPlan, default_catalog: &'a str, default_schema: &'a str) -> Self {
+        Self {
+            encoder: Both::default(),
             default_catalog,
             default_schema,
-            aliases,
+            root: plan,
+            aliases: None,
             tables: BTreeMap::new(),
             functions: BTreeMap::new(),
             volatile: false,
-        })
+            seen_functions: HashSet::new(),
+        }
+    }
+
+    /// The position of the alias `name` in the plan, if it is one.
+    fn alias_position(&mut self, name: &str) -> Option<usize> {
+        let root = self.root;
+        let aliases = self.aliases.get_or_insert_with(|| {
+            let mut aliases = HashMap::new();
+            // The closure never fails.
+            let _ = root.apply_with_subqueries(|node| {
+                let name = match node {
+                    LogicalPlan::SubqueryAlias(alias) => Some(alias.alias.table().to_string()),
+                    LogicalPlan::RecursiveQuery(query) => Some(query.name.clone()),
+                    _ => None,
+                };
+                if let Some(name) = name {
+                    let next = aliases.len();
+                    aliases.entry(name).or_insert(next);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            });
+            aliases
+        });
+        aliases.get(name).copied()
     }
 
     fn resolved(&self, table: &TableReference) -> String {
@@ -93,15 +106,18 @@ impl<'a> Walk<'a> {
     fn qualifier(&mut self, qualifier: Option<&TableReference>) {
         match qualifier {
             None => self.encoder.tag("unqualified"),
-            Some(reference) => match self.aliases.get(reference.table()) {
+            Some(reference) => match self.alias_position(reference.table()) {
                 Some(position) if reference.schema().is_none() => {
                     self.encoder.tag("alias");
-                    self.encoder.len(*position);
+                    self.encoder.len(position);
                 }
                 _ => {
-                    let resolved = self.resolved(reference);
                     self.encoder.tag("table");
-                    self.encoder.str(&resolved);
+                    self.encoder.display(
+                        reference
+                            .clone()
+                            .resolve(self.default_catalog, self.default_schema),
+                    );
                 }
             },
         }
@@ -109,8 +125,7 @@ impl<'a> Walk<'a> {
 
     pub fn plan(&mut self, plan: &LogicalPlan) -> Result<()> {
         let inputs = plan.inputs();
-        let schema = input_schema(plan, &inputs)?;
-        let schema = schema.as_ref();
+        let schema = Scope::of(&inputs);
         let e = |walk: &mut Self, expr: &Expr| walk.expr(expr, schema);
         match plan {
             LogicalPlan::Projection(projection) => {
@@ -137,9 +152,11 @@ impl<'a> Walk<'a> {
             }
             LogicalPlan::Join(join) => {
                 self.encoder.tag("join");
-                self.encoder.tag(&join.join_type.to_string());
-                self.encoder.tag(&format!("{:?}", join.join_constraint));
-                self.encoder.tag(&format!("{:?}", join.null_equality));
+                self.encoder.display(join.join_type);
+                self.encoder
+                    .display(format_args!("{:?}", join.join_constraint));
+                self.encoder
+                    .display(format_args!("{:?}", join.null_equality));
                 self.encoder.len(join.on.len());
                 for (left, right) in &join.on {
                     e(self, left)?;
@@ -185,10 +202,17 @@ impl<'a> Walk<'a> {
                     }
                     None => self.encoder.bool(false),
                 }
-                // Filters name the table's own columns.
-                let table_schema =
-                    DFSchema::try_from_qualified_schema(scan.table_name.clone(), source.as_ref())?;
-                self.exprs(&scan.filters, &table_schema)?;
+                // Filters (pushed down by the optimizer; none in an analyzed plan) name
+                // the table's own columns.
+                if scan.filters.is_empty() {
+                    self.encoder.len(0);
+                } else {
+                    let table_schema = DFSchema::try_from_qualified_schema(
+                        scan.table_name.clone(),
+                        source.as_ref(),
+                    )?;
+                    self.exprs(&scan.filters, Scope::one(&table_schema))?;
+                }
                 self.encoder.opt_u64(scan.fetch.map(|f| f as u64));
                 self.tables.insert(resolved, source);
             }
@@ -310,6 +334,13 @@ impl<'a> Walk<'a> {
                 self.encoder.str(&plan.display().to_string());
             }
         }
+        // Every node's output column types: the return types of the functions it
+        // computes, the types its casts and coercions produced.
+        let output = plan.schema().fields();
+        self.encoder.len(output.len());
+        for field in output {
+            self.encoder.data_type(field.data_type());
+        }
         self.encoder.len(inputs.len());
         for input in inputs {
             self.plan(input)?;
@@ -317,7 +348,8 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    fn exprs(&mut self, exprs: &[Expr], schema: &DFSchema) -> Result<()> {
+    fn exprs(&mut self, exprs: &[Expr], scope: Scope<'_>) -> Result<()> {
+        let schema = scope;
         self.encoder.len(exprs.len());
         for expr in exprs {
             self.expr(expr, schema)?;
@@ -325,7 +357,8 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    fn opt_expr(&mut self, expr: Option<&Expr>, schema: &DFSchema) -> Result<()> {
+    fn opt_expr(&mut self, expr: Option<&Expr>, scope: Scope<'_>) -> Result<()> {
+        let schema = scope;
         match expr {
             Some(expr) => {
                 self.encoder.bool(true);
@@ -338,7 +371,8 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn sorts(&mut self, sorts: &[SortExpr], schema: &DFSchema) -> Result<()> {
+    fn sorts(&mut self, sorts: &[SortExpr], scope: Scope<'_>) -> Result<()> {
+        let schema = scope;
         self.encoder.len(sorts.len());
         for sort in sorts {
             self.expr(&sort.expr, schema)?;
@@ -348,13 +382,13 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    fn column(&mut self, column: &Column, schema: &DFSchema) {
-        match schema.index_of_column(column) {
-            Ok(index) => {
+    fn column(&mut self, column: &Column, scope: Scope<'_>) {
+        match scope.index_of(column) {
+            Some(index) => {
                 self.encoder.tag("col");
                 self.encoder.len(index);
             }
-            Err(_) => {
+            None => {
                 self.encoder.tag("named_col");
                 self.qualifier(column.relation.as_ref());
                 self.encoder.str(&column.name);
@@ -367,32 +401,28 @@ impl<'a> Walk<'a> {
         self.plan(&subquery.subquery)
     }
 
-    fn record_function(
+    /// Records a function the plan calls, once per function object.
+    fn record_function<F: Send + Sync + 'static>(
         &mut self,
         kind: &str,
+        function: &Arc<F>,
         name: &str,
-        signature: &datafusion::logical_expr::Signature,
+        signature: &Signature,
     ) {
         if signature.volatility == Volatility::Volatile {
             self.volatile = true;
         }
-        self.functions.insert(
-            format!("{kind}:{name}"),
-            FunctionUse {
-                signature: format!("{:?}", signature.type_signature),
-                volatility: format!("{:?}", signature.volatility),
-            },
-        );
-    }
-
-    fn return_type(&mut self, expr: &Expr, schema: &DFSchema) {
-        match expr.to_field(schema) {
-            Ok((_, field)) => self.encoder.data_type(field.data_type()),
-            Err(_) => self.encoder.tag("unknown_type"),
+        let identity = Arc::as_ptr(function) as *const () as usize;
+        if self.seen_functions.insert(identity) {
+            self.functions.insert(
+                format!("{kind}:{name}"),
+                signature_text(function, identity, signature),
+            );
         }
     }
 
-    fn expr(&mut self, expr: &Expr, schema: &DFSchema) -> Result<()> {
+    fn expr(&mut self, expr: &Expr, scope: Scope<'_>) -> Result<()> {
+        let schema = scope;
         let boxed = |walk: &mut Self, tag: &str, inner: &Expr| -> Result<()> {
             walk.encoder.tag(tag);
             walk.expr(inner, schema)
@@ -408,13 +438,10 @@ impl<'a> Walk<'a> {
                 self.encoder.data_type(field.data_type());
             }
             Expr::Literal(value, _) => {
-                if self.shape {
-                    self.encoder.tag("placeholder");
-                    self.encoder.data_type(&value.data_type());
-                } else {
-                    self.encoder.tag("literal");
-                    self.encoder.scalar(value);
-                }
+                self.encoder.exact.tag("literal");
+                self.encoder.exact.scalar(value);
+                self.encoder.shape.tag("placeholder");
+                self.encoder.shape.data_type(&value.data_type());
             }
             Expr::ScalarVariable(field, names) => {
                 self.encoder.tag("variable");
@@ -434,7 +461,7 @@ impl<'a> Walk<'a> {
             }
             Expr::BinaryExpr(binary) => {
                 self.encoder.tag("binary");
-                self.encoder.str(&binary.op.to_string());
+                self.encoder.display(binary.op);
                 self.expr(&binary.left, schema)?;
                 self.expr(&binary.right, schema)?;
             }
@@ -490,20 +517,19 @@ impl<'a> Walk<'a> {
             Expr::ScalarFunction(ScalarFunction { func, args }) => {
                 self.encoder.tag("scalar_function");
                 self.encoder.str(func.name());
-                self.record_function("scalar", func.name(), func.signature());
-                self.return_type(expr, schema);
+                self.record_function("scalar", func, func.name(), func.signature());
                 self.exprs(args, schema)?;
             }
             Expr::AggregateFunction(AggregateFunction { func, params }) => {
                 self.encoder.tag("aggregate_function");
                 self.encoder.str(func.name());
-                self.record_function("aggregate", func.name(), func.signature());
-                self.return_type(expr, schema);
+                self.record_function("aggregate", func, func.name(), func.signature());
                 self.encoder.bool(params.distinct);
                 self.exprs(&params.args, schema)?;
                 self.opt_expr(params.filter.as_deref(), schema)?;
                 self.sorts(&params.order_by, schema)?;
-                self.encoder.str(&format!("{:?}", params.null_treatment));
+                self.encoder
+                    .display(format_args!("{:?}", params.null_treatment));
             }
             Expr::WindowFunction(window) => {
                 let WindowFunction { fun, params } = window.as_ref();
@@ -511,19 +537,19 @@ impl<'a> Walk<'a> {
                 self.encoder.str(fun.name());
                 match fun {
                     WindowFunctionDefinition::AggregateUDF(udaf) => {
-                        self.record_function("aggregate", udaf.name(), udaf.signature())
+                        self.record_function("aggregate", udaf, udaf.name(), udaf.signature())
                     }
                     WindowFunctionDefinition::WindowUDF(udwf) => {
-                        self.record_function("window", udwf.name(), udwf.signature())
+                        self.record_function("window", udwf, udwf.name(), udwf.signature())
                     }
                 }
-                self.return_type(expr, schema);
                 self.exprs(&params.args, schema)?;
                 self.exprs(&params.partition_by, schema)?;
                 self.sorts(&params.order_by, schema)?;
-                self.encoder.str(&params.window_frame.to_string());
+                self.encoder.display(&params.window_frame);
                 self.opt_expr(params.filter.as_deref(), schema)?;
-                self.encoder.str(&format!("{:?}", params.null_treatment));
+                self.encoder
+                    .display(format_args!("{:?}", params.null_treatment));
             }
             Expr::InList(InList {
                 expr: inner,
@@ -534,12 +560,22 @@ impl<'a> Walk<'a> {
                 self.encoder.bool(*negated);
                 self.expr(inner, schema)?;
                 let literals = list.iter().all(|item| matches!(item, Expr::Literal(..)));
-                if self.shape && literals {
-                    // Collapsed: any number of literals of the first one's type.
-                    self.encoder.tag("literal_list");
+                if literals {
+                    // The exact lists every literal; the shape collapses the list: any
+                    // number of literals of the first one's type.
+                    self.encoder.exact.len(list.len());
+                    for item in list {
+                        if let Expr::Literal(value, _) = item {
+                            self.encoder.exact.tag("literal");
+                            self.encoder.exact.scalar(value);
+                        }
+                    }
+                    self.encoder.shape.tag("literal_list");
                     match list.first() {
-                        Some(Expr::Literal(value, _)) => self.encoder.data_type(&value.data_type()),
-                        _ => self.encoder.tag("empty"),
+                        Some(Expr::Literal(value, _)) => {
+                            self.encoder.shape.data_type(&value.data_type())
+                        }
+                        _ => self.encoder.shape.tag("empty"),
                     }
                 } else {
                     self.exprs(list, schema)?;
@@ -567,8 +603,8 @@ impl<'a> Walk<'a> {
                 quantifier,
             }) => {
                 self.encoder.tag("set_comparison");
-                self.encoder.str(&op.to_string());
-                self.encoder.str(&format!("{quantifier:?}"));
+                self.encoder.display(op);
+                self.encoder.display(format_args!("{quantifier:?}"));
                 self.expr(inner, schema)?;
                 self.subquery(subquery)?;
             }
@@ -592,12 +628,72 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// The schema a node's expressions are resolved against: its input's, or both sides of a
-/// join side by side (nodes with several inputs of other kinds have no expressions).
-fn input_schema<'p>(plan: &LogicalPlan, inputs: &[&'p LogicalPlan]) -> Result<Cow<'p, DFSchema>> {
-    Ok(match (plan, inputs) {
-        (_, [input]) => Cow::Borrowed(input.schema().as_ref()),
-        (LogicalPlan::Join(_), [left, right]) => Cow::Owned(left.schema().join(right.schema())?),
-        _ => Cow::Owned(DFSchema::empty()),
-    })
+/// The columns a node's expressions are resolved against: its input's, or both sides of
+/// a join, left then right (nodes with several inputs of other kinds have no expressions).
+#[derive(Clone, Copy)]
+struct Scope<'s> {
+    schemas: [Option<&'s DFSchema>; 2],
+}
+
+impl<'s> Scope<'s> {
+    fn of(inputs: &[&'s LogicalPlan]) -> Self {
+        match inputs {
+            [input] => Self::one(input.schema()),
+            [left, right] => Self {
+                schemas: [Some(left.schema().as_ref()), Some(right.schema().as_ref())],
+            },
+            _ => Self {
+                schemas: [None, None],
+            },
+        }
+    }
+
+    fn one(schema: &'s DFSchema) -> Self {
+        Self {
+            schemas: [Some(schema), None],
+        }
+    }
+
+    /// The position of `column` among all the scope's columns.
+    fn index_of(&self, column: &Column) -> Option<usize> {
+        let mut offset = 0;
+        for schema in self.schemas.iter().flatten() {
+            if let Ok(index) = schema.index_of_column(column) {
+                return Some(offset + index);
+            }
+            offset += schema.fields().len();
+        }
+        None
+    }
+}
+
+/// Signatures as the catalog digest writes them, per function object. Formatting a
+/// signature is most of a fingerprint's cost otherwise; the cache holds the function
+/// itself, so an address is never reused for another function while cached.
+type SignatureCache = HashMap<usize, (Arc<dyn Any + Send + Sync>, FunctionUse)>;
+
+static SIGNATURES: LazyLock<Mutex<SignatureCache>> = LazyLock::new(Default::default);
+
+/// Functions cached at most; the cache starts over when full.
+const SIGNATURE_CACHE_CAPACITY: usize = 4096;
+
+fn signature_text<F: Send + Sync + 'static>(
+    function: &Arc<F>,
+    identity: usize,
+    signature: &Signature,
+) -> FunctionUse {
+    let mut cache = SIGNATURES.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, text)) = cache.get(&identity) {
+        return text.clone();
+    }
+    let text = FunctionUse {
+        signature: format!("{:?}", signature.type_signature),
+        volatility: format!("{:?}", signature.volatility),
+    };
+    if cache.len() >= SIGNATURE_CACHE_CAPACITY {
+        cache.clear();
+    }
+    let keep: Arc<dyn Any + Send + Sync> = Arc::clone(function) as _;
+    cache.insert(identity, (keep, text.clone()));
+    text
 }

@@ -96,12 +96,7 @@ impl CpgQueryPlanner {
             &mut lineage,
         );
         let fingerprint = fingerprint::fingerprint_under(plan, config, policy).ok();
-        log.record(
-            plan.display_indent().to_string(),
-            fingerprint,
-            checked.as_ref().err(),
-            lineage,
-        );
+        log.record(plan, fingerprint, checked.as_ref().err(), lineage);
         checked
     }
 }

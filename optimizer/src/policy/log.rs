@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use datafusion::logical_expr::LogicalPlan;
+
 use super::config::CpgOptions;
 use super::rule::Lineage;
 use crate::fingerprint::PlanFingerprint;
@@ -51,11 +53,10 @@ pub struct QueryLog {
 }
 
 impl QueryLog {
-    /// Records the decision on the plan displayed as `plan_text`: `denial` is the error the
-    /// check returned, if any.
+    /// Records the decision on `plan`: `denial` is the error the check returned, if any.
     pub fn record(
         &self,
-        plan_text: String,
+        plan: &LogicalPlan,
         fingerprint: Option<PlanFingerprint>,
         denial: Option<&DataFusionError>,
         lineage: Lineage,
@@ -66,15 +67,7 @@ impl QueryLog {
             .unwrap_or(0);
         let reason = denial.map(|e| e.message().to_string());
         let code = reason.as_deref().and_then(policy_code);
-        let mut text = plan_text;
-        if text.len() > PLAN_TEXT_LIMIT {
-            let cut = (0..=PLAN_TEXT_LIMIT)
-                .rev()
-                .find(|i| text.is_char_boundary(*i))
-                .unwrap_or(0);
-            text.truncate(cut);
-            text.push('…');
-        }
+        let text = bounded_text(plan);
         let entry = LogEntry {
             at_micros,
             allowed: denial.is_none(),
@@ -144,6 +137,32 @@ impl QueryLog {
         ];
         Ok(RecordBatch::try_new(log_schema(), columns)?)
     }
+}
+
+/// `plan` indented, cut at [`PLAN_TEXT_LIMIT`] characters: formatting stops there, so a
+/// large plan costs no more than a small one.
+fn bounded_text(plan: &LogicalPlan) -> String {
+    struct Bounded(String);
+    impl std::fmt::Write for Bounded {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let room = PLAN_TEXT_LIMIT.saturating_sub(self.0.len());
+            if s.len() <= room {
+                self.0.push_str(s);
+                return Ok(());
+            }
+            let cut = (0..=room)
+                .rev()
+                .find(|i| s.is_char_boundary(*i))
+                .unwrap_or(0);
+            self.0.push_str(&s[..cut]);
+            self.0.push('…');
+            Err(std::fmt::Error)
+        }
+    }
+    let mut text = Bounded(String::with_capacity(256));
+    // An Err only means the limit was reached.
+    let _ = std::fmt::write(&mut text, format_args!("{}", plan.display_indent()));
+    text.0
 }
 
 /// The number in a `CPG-POLICY-<n>: ...` message.
@@ -219,8 +238,12 @@ mod tests {
     #[test]
     fn the_log_is_bounded() {
         let log = QueryLog::default();
+        let plan = LogicalPlan::EmptyRelation(datafusion::logical_expr::EmptyRelation {
+            produce_one_row: true,
+            schema: Arc::new(datafusion::common::DFSchema::empty()),
+        });
         for _ in 0..LOG_CAPACITY + 5 {
-            log.record("EmptyRelation".into(), None, None, Lineage::default());
+            log.record(&plan, None, None, Lineage::default());
         }
         assert_eq!(log.entries().len(), LOG_CAPACITY);
         assert_eq!(log.to_batch().unwrap().num_rows(), LOG_CAPACITY);

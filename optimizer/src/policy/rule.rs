@@ -55,15 +55,14 @@ impl AnalyzerRule for PolicyRule {
                 &catalog.default_schema,
                 &mut lineage,
             );
-            let plan_text = plan.display_indent().to_string();
             // A plan the walk cannot fingerprint is still checked and logged.
             let fingerprint = crate::fingerprint::fingerprint(&plan, config).ok();
             if let Some(fingerprint) = fingerprint {
-                crate::fingerprint::remember(plan_text.clone(), fingerprint);
+                crate::fingerprint::remember(&plan, fingerprint);
             }
             options
                 .log
-                .record(plan_text, fingerprint, checked.as_ref().err(), lineage);
+                .record(&plan, fingerprint, checked.as_ref().err(), lineage);
             checked?;
         }
         Ok(plan)
