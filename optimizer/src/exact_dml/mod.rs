@@ -44,6 +44,19 @@ pub use node::{DmlKind, ExactDml};
 /// rows then, so a plain `EXPLAIN DELETE` would delete; [`ExactDmlExec`] does nothing
 /// until executed.
 pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
+    // Most plans hold no DELETE/UPDATE: leave them untouched (a rewrite copies the tree).
+    let mut has_dml = false;
+    plan.apply(|node| {
+        has_dml = matches!(node, LogicalPlan::Dml(_));
+        Ok(if has_dml {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    })?;
+    if !has_dml {
+        return Ok(plan);
+    }
     plan.transform_down(|node| match node {
         LogicalPlan::Explain(explain) => {
             let inner =
