@@ -2,6 +2,7 @@
 //! of one per file): SQL-level behaviour of every function, golden vectors, hash
 //! properties, registration, error texts and robustness over every input form.
 
+mod codec;
 mod common;
 mod dml;
 mod errors;
