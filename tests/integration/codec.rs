@@ -17,12 +17,18 @@ const QUERY: &str = "SELECT t.k, count(*) AS c, sum(u.v) AS s FROM t JOIN u ON t
 
 async fn tables() -> datafusion::prelude::SessionContext {
     let ctx = ctx();
-    run(&ctx, "CREATE TABLE t(k INT, name VARCHAR) AS VALUES (1, 'a'), (2, 'b'), (3, 'c')")
-        .await
-        .unwrap();
-    run(&ctx, "CREATE TABLE u(k INT, v BIGINT) AS VALUES (1, 5), (1, 7), (2, 1), (3, 9)")
-        .await
-        .unwrap();
+    run(
+        &ctx,
+        "CREATE TABLE t(k INT, name VARCHAR) AS VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+    )
+    .await
+    .unwrap();
+    run(
+        &ctx,
+        "CREATE TABLE u(k INT, v BIGINT) AS VALUES (1, 5), (1, 7), (2, 1), (3, 9)",
+    )
+    .await
+    .unwrap();
     ctx
 }
 
@@ -37,18 +43,29 @@ async fn logical_and_physical_plans_round_trip_by_handle() {
 
     let logical = ctx.sql(QUERY).await.unwrap().into_optimized_plan().unwrap();
     let bytes =
-        logical_plan_to_bytes_with_extension_codec(&logical, &BundleLogicalCodec::default()).unwrap();
-    let decoded =
-        logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &BundleLogicalCodec::default())
+        logical_plan_to_bytes_with_extension_codec(&logical, &BundleLogicalCodec::default())
             .unwrap();
-    assert_eq!(decoded.display_indent().to_string(), logical.display_indent().to_string());
+    let decoded = logical_plan_from_bytes_with_extension_codec(
+        &bytes,
+        &task_ctx,
+        &BundleLogicalCodec::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        decoded.display_indent().to_string(),
+        logical.display_indent().to_string()
+    );
 
     let physical = state.create_physical_plan(&decoded).await.unwrap();
     let bytes =
-        physical_plan_to_bytes_with_extension_codec(physical, &BundlePhysicalCodec::default()).unwrap();
-    let decoded =
-        physical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &BundlePhysicalCodec::default())
+        physical_plan_to_bytes_with_extension_codec(physical, &BundlePhysicalCodec::default())
             .unwrap();
+    let decoded = physical_plan_from_bytes_with_extension_codec(
+        &bytes,
+        &task_ctx,
+        &BundlePhysicalCodec::default(),
+    )
+    .unwrap();
     let got = pretty_format_batches(&collect(decoded, task_ctx).await.unwrap())
         .unwrap()
         .to_string();
@@ -58,7 +75,12 @@ async fn logical_and_physical_plans_round_trip_by_handle() {
 #[tokio::test]
 async fn a_foreign_or_corrupt_payload_is_a_clear_error() {
     let ctx = tables().await;
-    let logical = ctx.sql("SELECT * FROM t").await.unwrap().into_optimized_plan().unwrap();
+    let logical = ctx
+        .sql("SELECT * FROM t")
+        .await
+        .unwrap()
+        .into_optimized_plan()
+        .unwrap();
     let mut bytes =
         logical_plan_to_bytes_with_extension_codec(&logical, &BundleLogicalCodec::default())
             .unwrap()

@@ -13,7 +13,9 @@ it covers is allowed.
     ctx.sql_with_options("CREATE TABLE x AS SELECT 1", options)   # ValueError: DDL not supported
 
 Not covered by this (stated plainly): functions, tables, paths, plan shape, SET key
-allowlists and the lock — those need the bundle's query planner over FFI (planned).
+allowlists and the lock — those are enforced by the bundle's query planner, installed
+with ``datafusion_cpg.install(ctx, policy=...)`` (every plan the session runs; DDL and
+``SET`` run before it, hence these options).
 """
 
 from __future__ import annotations
