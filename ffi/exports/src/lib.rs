@@ -266,6 +266,39 @@ pub async fn fingerprint_sql_over_tables(
     fingerprint::fingerprint_sql(&ctx.state(), sql).await
 }
 
+/// [`fingerprint_sql_over_tables`] with each table's schema as Arrow IPC bytes (a schema
+/// message, as `pyarrow.Schema.serialize()` or an IPC stream writer produce), run to
+/// completion here (the planning needs no runtime: the tables are empty and in memory).
+pub fn fingerprint_sql_ipc(
+    sql: &str,
+    tables: &[(String, Vec<u8>)],
+    policy: Option<SqlPolicy>,
+) -> Result<PlanFingerprint> {
+    let tables = tables
+        .iter()
+        .map(|(name, ipc)| {
+            let schema = datafusion::arrow::ipc::convert::try_schema_from_ipc_buffer(ipc)
+                .map_err(|e| plan_datafusion_err!("table {name}: unreadable schema: {e}"))?;
+            Ok((name.clone(), Arc::new(schema) as SchemaRef))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    futures::executor::block_on(fingerprint_sql_over_tables(sql, &tables, policy))
+}
+
+/// `fingerprint` as the JSON of the plugin ABI's `Fingerprint`.
+pub fn fingerprint_json(fingerprint: &PlanFingerprint) -> String {
+    serde_json::json!({
+        "spec_version": fingerprint.spec_version,
+        "exact": fingerprint.exact.to_string(),
+        "shape": fingerprint.shape.to_string(),
+        "schema": fingerprint.schema.to_string(),
+        "policy": fingerprint.policy.to_string(),
+        "catalog": fingerprint.catalog.to_string(),
+        "volatile": fingerprint.volatile,
+    })
+    .to_string()
+}
+
 /// The bundle's logical codec ([`datafusion_cpg::optimizer::codec`]), resolving against
 /// the host's task context.
 pub fn logical_codec(
@@ -350,7 +383,10 @@ mod tests {
         let error = scalar_udf("nope").err().unwrap().to_string();
         assert!(error.contains("no scalar_function named nope"), "{error}");
         let error = physical_optimizer_rule("nope").err().unwrap().to_string();
-        assert!(error.contains("exported: none"), "{error}");
+        assert!(
+            error.contains("exported: cpg_sql_policy_physical"),
+            "{error}"
+        );
     }
 
     #[test]

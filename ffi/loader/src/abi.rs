@@ -14,7 +14,7 @@
 
 use abi_stable::library::RootModule;
 use abi_stable::sabi_types::VersionStrings;
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
 use abi_stable::{StableAbi, declare_root_module_statics};
 use datafusion_ffi::execution::FFI_TaskContextProvider;
 use datafusion_ffi::physical_optimizer::FFI_PhysicalOptimizerRule;
@@ -150,6 +150,27 @@ pub struct CpgPlugin {
         logical_codec: FFI_LogicalExtensionCodec,
         physical_codec: FFI_PhysicalExtensionCodec,
     ) -> RResult<FFI_QueryPlanner, RString>,
+    /// The [`Fingerprint`] (as JSON) of the SQL statement `sql` over tables given as
+    /// (resolved name, Arrow IPC schema): planned by the bundle over empty tables of those
+    /// schemas, under the policy `policy_json` (the default policy if empty).
+    pub fingerprint_sql: extern "C" fn(
+        sql: RString,
+        tables: RVec<Tuple2<RString, RVec<u8>>>,
+        policy_json: RString,
+    ) -> RResult<RString, RString>,
+}
+
+/// A plan fingerprint as it crosses the plugin boundary (see the bundle's
+/// `optimizer::fingerprint`): hex digests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub spec_version: u32,
+    pub exact: String,
+    pub shape: String,
+    pub schema: String,
+    pub policy: String,
+    pub catalog: String,
+    pub volatile: bool,
 }
 
 impl RootModule for CpgPluginRef {

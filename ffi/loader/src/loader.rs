@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use abi_stable::library::{RawLibrary, RootModule, lib_header_from_raw_library};
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
 use datafusion::catalog::{TableFunctionImpl, TableProviderFactory};
 use datafusion::common::{DataFusionError, Result};
 use datafusion::execution::context::QueryPlanner;
@@ -19,7 +19,7 @@ use datafusion_ffi::proto::logical_extension_codec::FFI_LogicalExtensionCodec;
 use datafusion_ffi::proto::physical_extension_codec::FFI_PhysicalExtensionCodec;
 use datafusion_proto::physical_plan::DefaultPhysicalExtensionCodec;
 
-use crate::abi::{ABI_MAJOR, CpgPluginRef, DATAFUSION_FFI_VERSION_SYMBOL, Manifest};
+use crate::abi::{ABI_MAJOR, CpgPluginRef, DATAFUSION_FFI_VERSION_SYMBOL, Fingerprint, Manifest};
 
 /// A loaded datafusion-cpg plugin. The library stays loaded for the life of the
 /// process: FFI objects it created hold function pointers into it.
@@ -279,6 +279,41 @@ impl Plugin {
         Ok(())
     }
 
+    /// The fingerprint of the SQL statement `sql` over `ctx`'s tables (their names and
+    /// schemas; the statement is planned by the plugin over empty tables of those schemas,
+    /// never run), under the default policy: equal to the linked bundle's for the same
+    /// statement over tables of the same schemas.
+    pub async fn fingerprint(&self, ctx: &SessionContext, sql: &str) -> Result<Fingerprint> {
+        let accessor = self
+            .module
+            .fingerprint_sql()
+            .ok_or_else(|| self.absent("fingerprint_sql"))?;
+        let mut tables = RVec::new();
+        for catalog_name in ctx.catalog_names() {
+            let Some(catalog) = ctx.catalog(&catalog_name) else {
+                continue;
+            };
+            for schema_name in catalog.schema_names() {
+                let Some(schema) = catalog.schema(&schema_name) else {
+                    continue;
+                };
+                for table_name in schema.table_names() {
+                    if let Some(table) = schema.table(&table_name).await? {
+                        let name = format!("{catalog_name}.{schema_name}.{table_name}");
+                        tables.push(Tuple2(name.into(), ipc_schema(&table.schema())?.into()));
+                    }
+                }
+            }
+        }
+        let json = into_result(accessor(sql.into(), tables, RString::new()), &self.path)?;
+        serde_json::from_str(&json).map_err(|e| {
+            plugin_error(
+                &self.path,
+                format!("returned an unreadable fingerprint: {e}"),
+            )
+        })
+    }
+
     /// The codecs a planner of the plugin gets: the plugin's own (host tables and plans
     /// cross them by handle), or DataFusion's defaults from a plugin without them.
     pub fn codecs(
@@ -420,6 +455,15 @@ pub fn check_version(path: &Path, plugin_version: u64, host_version: u64) -> Res
              {host_version}.x"
         ),
     ))
+}
+
+/// `schema` as an Arrow IPC stream holding only the schema message.
+fn ipc_schema(schema: &datafusion::arrow::datatypes::Schema) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    let mut writer = datafusion::arrow::ipc::writer::StreamWriter::try_new(&mut bytes, schema)?;
+    writer.finish()?;
+    drop(writer);
+    Ok(bytes)
 }
 
 fn into_result<T>(result: RResult<T, RString>, path: &Path) -> Result<T> {

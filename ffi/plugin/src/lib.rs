@@ -8,7 +8,7 @@
 
 use abi_stable::export_root_module;
 use abi_stable::prefix_type::PrefixTypeTrait;
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::std_types::{RResult, RString, RVec, Tuple2};
 use datafusion_cpg_exports as exports;
 use datafusion_cpg_exports::into_rresult;
 use datafusion_cpg_loader::abi::{CpgPlugin, CpgPluginRef};
@@ -34,6 +34,7 @@ pub fn root_module() -> CpgPluginRef {
         logical_codec,
         physical_codec,
         policy_query_planner,
+        fingerprint_sql,
     }
     .leak_into_prefix()
 }
@@ -114,5 +115,24 @@ extern "C" fn policy_query_planner(
     into_rresult("policy_query_planner", || {
         let policy = exports::parse_policy(&policy_json)?;
         Ok(exports::policy_query_planner(policy, logical_codec, physical_codec).0)
+    })
+}
+
+extern "C" fn fingerprint_sql(
+    sql: RString,
+    tables: RVec<Tuple2<RString, RVec<u8>>>,
+    policy_json: RString,
+) -> RResult<RString, RString> {
+    into_rresult("fingerprint_sql", || {
+        let tables: Vec<(String, Vec<u8>)> = tables
+            .into_iter()
+            .map(|Tuple2(name, ipc)| (name.into_string(), ipc.into_vec()))
+            .collect();
+        let policy = match policy_json.as_str() {
+            "" => None,
+            json => Some(exports::parse_policy(json)?),
+        };
+        let fingerprint = exports::fingerprint_sql_ipc(&sql, &tables, policy)?;
+        Ok(exports::fingerprint_json(&fingerprint).into())
     })
 }

@@ -308,17 +308,8 @@ fn fingerprint_sql(
     policy_json: Option<&str>,
 ) -> PyResult<std::collections::BTreeMap<&'static str, String>> {
     let policy = parse_policy(policy_json)?;
-    let tables = tables
-        .into_iter()
-        .map(|(name, ipc)| {
-            let schema = datafusion::arrow::ipc::convert::try_schema_from_ipc_buffer(&ipc)
-                .map_err(|e| value_error(format!("table {name}: unreadable schema: {e}")))?;
-            Ok((name, std::sync::Arc::new(schema)))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let runtime = export::runtime().map_err(value_error)?;
     let f = py
-        .detach(|| runtime.block_on(export::fingerprint_sql_over_tables(sql, &tables, policy)))
+        .detach(|| export::fingerprint_sql_ipc(sql, &tables, policy))
         .map_err(value_error)?;
     Ok(fingerprint_dict(&f))
 }

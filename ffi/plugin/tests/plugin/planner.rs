@@ -144,3 +144,41 @@ async fn a_policy_planner_denies_plans_of_a_host_without_the_analyzer_rule() {
         .to_string();
     assert!(error.contains("not valid JSON"), "{error}");
 }
+
+#[tokio::test]
+async fn fingerprints_through_the_plugin_equal_the_linked_goldens() {
+    let repo = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let golden: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{repo}/tests/golden/fingerprints.json")).unwrap(),
+    )
+    .unwrap();
+    let plugin = plugin();
+    let ctx = SessionContext::new();
+    let schema = std::fs::read_to_string(format!("{repo}/tests/tpch/schema.sql")).unwrap();
+    for statement in schema.split(';').filter(|s| !s.trim().is_empty()) {
+        run(&ctx, statement).await.unwrap();
+    }
+    for n in 1..=22 {
+        let sql = std::fs::read_to_string(format!("{repo}/tests/tpch/q{n:02}.sql")).unwrap();
+        let got = plugin.fingerprint(&ctx, &sql).await.unwrap();
+        let expected = &golden["fingerprints"][format!("tpch/q{n:02}")];
+        for (digest, value) in [
+            ("exact", &got.exact),
+            ("shape", &got.shape),
+            ("schema", &got.schema),
+            ("policy", &got.policy),
+            ("catalog", &got.catalog),
+        ] {
+            assert_eq!(
+                expected[digest].as_str(),
+                Some(value.as_str()),
+                "q{n:02} {digest}"
+            );
+        }
+    }
+    let error = plugin
+        .fingerprint(&ctx, "SELECT * FROM nowhere")
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("nowhere"), "{error}");
+}
