@@ -157,3 +157,21 @@ def test_dml_with_a_subquery_is_refused_not_run_on_every_row() -> None:
     with pytest.raises(Exception):
         ctx.sql("DELETE FROM a WHERE id IN (SELECT id FROM b)").collect()
     assert rows(ctx, "SELECT count(*) AS c FROM a") == [{"c": 3}]
+
+
+def test_policy_and_fingerprints_over_a_parquet_file(tmp_path: Path) -> None:
+    pq.write_table(pa.Table.from_batches([NODES]), tmp_path / "nodes.parquet")
+    ctx = datafusion_cpg.install(SessionContext(), policy={"deny_tables": "datafusion.public.hidden"})
+    ctx.register_parquet("pnodes", str(tmp_path / "nodes.parquet"))
+    ctx.register_parquet("hidden", str(tmp_path / "nodes.parquet"))
+    with pytest.raises(Exception, match="CPG-POLICY-5"):
+        ctx.sql("SELECT count(*) FROM hidden").collect()
+    one = datafusion_cpg.fingerprint("SELECT kind FROM pnodes WHERE bstart = 1", ctx)
+    two = datafusion_cpg.fingerprint("SELECT kind FROM pnodes WHERE bstart = 7", ctx)
+    assert one["shape"] == two["shape"] and one["exact"] != two["exact"]
+    # A table of another schema under the same name changes the schema digest.
+    other = datafusion_cpg.install(SessionContext())
+    other.register_record_batches("pnodes", [[TOKENS]])
+    assert datafusion_cpg.fingerprint("SELECT path FROM pnodes", other)["schema"] != (
+        datafusion_cpg.fingerprint("SELECT path FROM pnodes", ctx)["schema"]
+    )
