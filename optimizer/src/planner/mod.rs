@@ -21,6 +21,7 @@ use datafusion::common::display::{PlanType, StringifiedPlan};
 use datafusion::execution::SessionState;
 use datafusion::execution::context::QueryPlanner;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::explain::ExplainExec;
 use datafusion::physical_planner::{DefaultPhysicalPlanner, ExtensionPlanner, PhysicalPlanner};
@@ -30,7 +31,6 @@ use crate::policy::log::QueryLog;
 use crate::policy::physical::PolicyPhysicalRule;
 use crate::policy::rule::{Lineage, check_plan};
 use crate::{exact_dml, fingerprint};
-use datafusion::physical_optimizer::PhysicalOptimizerRule;
 
 mod local_rules;
 
