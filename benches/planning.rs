@@ -11,28 +11,17 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use datafusion::execution::SessionState;
 use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
 use datafusion_cpg::optimizer::fingerprint::fingerprint;
 
-const TPCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tpch");
+#[path = "../tests/integration/common/script.rs"]
+mod script;
 
 fn queries() -> Vec<String> {
-    (1..=22)
-        .map(|n| std::fs::read_to_string(format!("{TPCH}/q{n:02}.sql")).unwrap())
-        .collect()
+    (1..=22).map(script::tpch_query).collect()
 }
 
 async fn with_tables(ctx: SessionContext) -> SessionContext {
-    let schema = std::fs::read_to_string(format!("{TPCH}/schema.sql")).unwrap();
-    for statement in DFParser::parse_sql(&schema).unwrap() {
-        let plan = ctx.state().statement_to_plan(statement).await.unwrap();
-        ctx.execute_logical_plan(plan)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-    }
+    script::create_tpch_tables(&ctx).await;
     ctx
 }
 

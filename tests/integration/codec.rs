@@ -4,7 +4,7 @@
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::physical_plan::collect;
-use datafusion_cpg::optimizer::codec::{BundleLogicalCodec, BundlePhysicalCodec};
+use datafusion_cpg::optimizer::codec::BundleCodec;
 use datafusion_proto::bytes::{
     logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
     physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
@@ -43,14 +43,10 @@ async fn logical_and_physical_plans_round_trip_by_handle() {
 
     let logical = ctx.sql(QUERY).await.unwrap().into_optimized_plan().unwrap();
     let bytes =
-        logical_plan_to_bytes_with_extension_codec(&logical, &BundleLogicalCodec::default())
+        logical_plan_to_bytes_with_extension_codec(&logical, &BundleCodec::default()).unwrap();
+    let decoded =
+        logical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &BundleCodec::default())
             .unwrap();
-    let decoded = logical_plan_from_bytes_with_extension_codec(
-        &bytes,
-        &task_ctx,
-        &BundleLogicalCodec::default(),
-    )
-    .unwrap();
     assert_eq!(
         decoded.display_indent().to_string(),
         logical.display_indent().to_string()
@@ -58,14 +54,10 @@ async fn logical_and_physical_plans_round_trip_by_handle() {
 
     let physical = state.create_physical_plan(&decoded).await.unwrap();
     let bytes =
-        physical_plan_to_bytes_with_extension_codec(physical, &BundlePhysicalCodec::default())
+        physical_plan_to_bytes_with_extension_codec(physical, &BundleCodec::default()).unwrap();
+    let decoded =
+        physical_plan_from_bytes_with_extension_codec(&bytes, &task_ctx, &BundleCodec::default())
             .unwrap();
-    let decoded = physical_plan_from_bytes_with_extension_codec(
-        &bytes,
-        &task_ctx,
-        &BundlePhysicalCodec::default(),
-    )
-    .unwrap();
     let got = pretty_format_batches(&collect(decoded, task_ctx).await.unwrap())
         .unwrap()
         .to_string();
@@ -81,10 +73,9 @@ async fn a_foreign_or_corrupt_payload_is_a_clear_error() {
         .unwrap()
         .into_optimized_plan()
         .unwrap();
-    let mut bytes =
-        logical_plan_to_bytes_with_extension_codec(&logical, &BundleLogicalCodec::default())
-            .unwrap()
-            .to_vec();
+    let mut bytes = logical_plan_to_bytes_with_extension_codec(&logical, &BundleCodec::default())
+        .unwrap()
+        .to_vec();
     // Flip the process nonce inside the handle payload.
     let magic = b"cpg-handle/1";
     let at = bytes
@@ -95,7 +86,7 @@ async fn a_foreign_or_corrupt_payload_is_a_clear_error() {
     let error = logical_plan_from_bytes_with_extension_codec(
         &bytes,
         &ctx.task_ctx(),
-        &BundleLogicalCodec::default(),
+        &BundleCodec::default(),
     )
     .unwrap_err()
     .to_string();

@@ -9,41 +9,24 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
-use datafusion::sql::parser::DFParser;
 use datafusion_cpg::optimizer::fingerprint::{
     PlanFingerprint, fingerprint_sql, fingerprint_unanalyzed,
 };
 use serde_json::{Value, json};
 
+use crate::common::script::{
+    create_tpch_tables, demo_sql, run_script, run_statement, statements, tpch_query,
+};
 use crate::common::{collect, ctx};
 
 const GOLDEN: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/golden/fingerprints.json"
 );
-const TPCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tpch");
-
-async fn run_script(ctx: &SessionContext, sql: &str) {
-    for statement in DFParser::parse_sql(sql).unwrap() {
-        let plan = ctx.state().statement_to_plan(statement).await.unwrap();
-        ctx.execute_logical_plan(plan)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-    }
-}
-
 async fn tpch() -> SessionContext {
     let ctx = ctx();
-    let schema = std::fs::read_to_string(format!("{TPCH}/schema.sql")).unwrap();
-    run_script(&ctx, &schema).await;
+    create_tpch_tables(&ctx).await;
     ctx
-}
-
-fn tpch_query(n: usize) -> String {
-    std::fs::read_to_string(format!("{TPCH}/q{n:02}.sql")).unwrap()
 }
 
 async fn fp(ctx: &SessionContext, sql: &str) -> PlanFingerprint {
@@ -73,29 +56,16 @@ async fn current_fingerprints() -> BTreeMap<String, Value> {
             digests(&fp(&ctx, &tpch_query(n)).await),
         );
     }
-    let ctx = ctx_at_repo_root();
-    let demo =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.sql")).unwrap();
-    for (n, statement) in DFParser::parse_sql(&demo).unwrap().into_iter().enumerate() {
+    // The demo's paths are relative to the repository root: the tests' working directory.
+    let ctx = crate::common::ctx();
+    for (n, statement) in statements(&demo_sql()).into_iter().enumerate() {
         let state = ctx.state();
-        let plan = state.statement_to_plan(statement).await.unwrap();
-        let fingerprint = fingerprint_unanalyzed(&state, plan.clone()).unwrap();
+        let plan = state.statement_to_plan(statement.clone()).await.unwrap();
+        let fingerprint = fingerprint_unanalyzed(&state, plan).unwrap();
         all.insert(format!("demo/{:02}", n + 1), digests(&fingerprint));
-        ctx.execute_logical_plan(plan)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
+        run_statement(&ctx, statement).await;
     }
     all
-}
-
-/// The demo's paths are relative to the repository root, which is the facade's manifest
-/// directory and the working directory of its tests.
-fn ctx_at_repo_root() -> SessionContext {
-    assert!(std::path::Path::new("examples/demo.sql").exists());
-    ctx()
 }
 
 #[tokio::test]

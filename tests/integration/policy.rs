@@ -11,6 +11,7 @@ use datafusion::prelude::SessionContext;
 use datafusion_cpg::optimizer::policy::checked_sql;
 
 use crate::common::ctx;
+use crate::common::script::{create_tpch_tables, demo_sql, run_script, statements, tpch_query};
 
 fn table() -> Arc<MemTable> {
     let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int64, true)]));
@@ -527,16 +528,12 @@ async fn prepared_statements_are_checked_when_executed_with_their_parameters() {
 #[tokio::test]
 async fn tpch_and_the_demo_run_under_a_read_only_policy() {
     let ctx = ctx();
-    let tpch = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tpch");
-    let schema = std::fs::read_to_string(format!("{tpch}/schema.sql")).unwrap();
-    for statement in schema.split(';').filter(|s| !s.trim().is_empty()) {
-        run(&ctx, statement).await;
-    }
+    create_tpch_tables(&ctx).await;
     run(&ctx, "SET cpg.policy.allow_ddl = false").await;
     run(&ctx, "SET cpg.policy.allow_dml = false").await;
     run(&ctx, "SET cpg.policy.locked = true").await;
     for n in 1..=22 {
-        let sql = std::fs::read_to_string(format!("{tpch}/q{n:02}.sql")).unwrap();
+        let sql = tpch_query(n);
         checked_sql(&ctx, &sql)
             .await
             .unwrap_or_else(|e| panic!("q{n}: {e}"))
@@ -552,27 +549,20 @@ async fn tpch_and_the_demo_run_under_a_read_only_policy() {
 
     // The demo: run once to create its tables and views, then every statement of it
     // that is not DDL runs again, allowed, under a locked read-only policy.
-    let demo =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.sql")).unwrap();
     let ctx = crate::common::ctx();
-    let statements = datafusion::sql::parser::DFParser::parse_sql(&demo).unwrap();
-    for statement in statements.clone() {
-        let plan = ctx.state().statement_to_plan(statement).await.unwrap();
-        ctx.execute_logical_plan(plan)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-    }
+    run_script(&ctx, &demo_sql()).await;
     run(&ctx, "SET cpg.policy.allow_ddl = false").await;
     run(&ctx, "SET cpg.policy.allow_dml = false").await;
     run(&ctx, "SET cpg.policy.locked = true").await;
     let mut queries = 0;
-    for statement in statements {
+    for statement in statements(&demo_sql()) {
         let text = statement.to_string();
         if text.starts_with("CREATE") || text.starts_with("DROP") {
-            assert!(checked_sql(&ctx, &text).await.is_err(), "{text}");
+            let error = match checked_sql(&ctx, &text).await {
+                Ok(_) => panic!("{text} should be denied"),
+                Err(e) => e.strip_backtrace(),
+            };
+            assert_code(&error, 1, "cpg.policy.allow_");
             continue;
         }
         checked_sql(&ctx, &text)

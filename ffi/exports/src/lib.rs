@@ -27,7 +27,7 @@ use datafusion::execution::SessionState;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
 use datafusion_cpg::optimizer::CpgQueryPlanner;
-use datafusion_cpg::optimizer::codec::{BundleLogicalCodec, BundlePhysicalCodec};
+use datafusion_cpg::optimizer::codec::BundleCodec;
 use datafusion_cpg::optimizer::fingerprint::{self, PlanFingerprint};
 use datafusion_cpg::optimizer::planner::PLANNER_NAME;
 use datafusion_cpg::optimizer::policy::CpgOptions;
@@ -305,7 +305,7 @@ pub fn logical_codec(
     task_ctx_provider: FFI_TaskContextProvider,
 ) -> Result<FFI_LogicalExtensionCodec> {
     Ok(FFI_LogicalExtensionCodec::new(
-        Arc::new(BundleLogicalCodec::default()),
+        Arc::new(BundleCodec::default()),
         Some(runtime()?),
         task_ctx_provider,
     ))
@@ -316,7 +316,7 @@ pub fn physical_codec(
     task_ctx_provider: FFI_TaskContextProvider,
 ) -> Result<FFI_PhysicalExtensionCodec> {
     Ok(FFI_PhysicalExtensionCodec::new(
-        Arc::new(BundlePhysicalCodec::default()),
+        Arc::new(BundleCodec::default()),
         Some(runtime()?),
         task_ctx_provider,
     ))

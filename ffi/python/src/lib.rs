@@ -281,7 +281,7 @@ impl QueryPlanner {
     }
 }
 
-/// The fingerprint (a dict of hex digests) of a logical plan `session` encoded with
+/// The fingerprint (JSON: spec_version, hex digests, volatile) of a logical plan `session` encoded with
 /// `LogicalPlan.to_bytes(session)`; see `datafusion_cpg.fingerprint`.
 #[pyfunction]
 #[pyo3(signature = (plan_bytes, session, policy_json=None))]
@@ -289,15 +289,15 @@ fn fingerprint_plan_bytes(
     plan_bytes: &[u8],
     session: Bound<'_, PyAny>,
     policy_json: Option<&str>,
-) -> PyResult<std::collections::BTreeMap<&'static str, String>> {
+) -> PyResult<String> {
     let codec = host_logical_codec(&session)?;
     let policy = parse_policy(policy_json)?;
     let f = export::fingerprint_encoded_plan(plan_bytes, &codec, policy.as_ref())
         .map_err(value_error)?;
-    Ok(fingerprint_dict(&f))
+    Ok(export::fingerprint_json(&f))
 }
 
-/// The fingerprint of the SQL statement `sql` over tables given as (resolved name,
+/// The fingerprint (JSON, as above) of the SQL statement `sql` over tables given as (resolved name,
 /// Arrow IPC schema bytes); see `datafusion_cpg.fingerprint`.
 #[pyfunction]
 #[pyo3(signature = (sql, tables, policy_json=None))]
@@ -306,28 +306,12 @@ fn fingerprint_sql(
     sql: &str,
     tables: Vec<(String, Vec<u8>)>,
     policy_json: Option<&str>,
-) -> PyResult<std::collections::BTreeMap<&'static str, String>> {
+) -> PyResult<String> {
     let policy = parse_policy(policy_json)?;
     let f = py
         .detach(|| export::fingerprint_sql_ipc(sql, &tables, policy))
         .map_err(value_error)?;
-    Ok(fingerprint_dict(&f))
-}
-
-fn fingerprint_dict(
-    f: &datafusion_cpg::optimizer::fingerprint::PlanFingerprint,
-) -> std::collections::BTreeMap<&'static str, String> {
-    [
-        ("spec_version", f.spec_version.to_string()),
-        ("exact", f.exact.to_string()),
-        ("shape", f.shape.to_string()),
-        ("schema", f.schema.to_string()),
-        ("policy", f.policy.to_string()),
-        ("catalog", f.catalog.to_string()),
-        ("volatile", f.volatile.to_string()),
-    ]
-    .into_iter()
-    .collect()
+    Ok(export::fingerprint_json(&f))
 }
 
 /// The names of every table function of the bundle.

@@ -2,7 +2,7 @@
 //! with the host's own tables, travel through datafusion-proto — over the FFI query
 //! planner, and later to a distributed engine.
 //!
-//! [`BundleLogicalCodec`] and [`BundlePhysicalCodec`] consult, in order:
+//! [`BundleCodec`] (logical and physical) consults, in order:
 //! 1. the bundle's [`CodecEntry`]s ([`codec_entries`], one list for every feature: a
 //!    provider or operator that must survive a trip to another process adds one entry
 //!    there and nothing else), each writing a portable, named payload;
@@ -71,42 +71,13 @@ pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
     vec![]
 }
 
-/// `<len><name>` in front of an entry's payload.
-fn tagged(name: &str, buf: &mut Vec<u8>) {
-    buf.extend_from_slice(&(name.len() as u32).to_le_bytes());
-    buf.extend_from_slice(name.as_bytes());
-}
-
-/// The entry named at the front of `buf`, and its payload.
-fn untag<'b>(
-    entries: &[Arc<dyn CodecEntry>],
-    buf: &'b [u8],
-) -> Result<(Arc<dyn CodecEntry>, &'b [u8])> {
-    let unknown = || DataFusionError::Plan("datafusion-cpg codec: unreadable payload".into());
-    let (len, rest) = buf.split_first_chunk::<4>().ok_or_else(unknown)?;
-    let len = u32::from_le_bytes(*len) as usize;
-    let name = rest.get(..len).ok_or_else(unknown)?;
-    let name = std::str::from_utf8(name).map_err(|_| unknown())?;
-    let entry = entries.iter().find(|e| e.name() == name).ok_or_else(|| {
-        DataFusionError::Plan(format!(
-            "datafusion-cpg codec: no entry '{name}' in this build (known: {})",
-            entries
-                .iter()
-                .map(|e| e.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })?;
-    Ok((Arc::clone(entry), &rest[len..]))
-}
-
-/// The bundle's logical codec; see the module docs.
+/// The bundle's logical and physical codec; see the module docs.
 #[derive(Debug)]
-pub struct BundleLogicalCodec {
+pub struct BundleCodec {
     entries: Vec<Arc<dyn CodecEntry>>,
 }
 
-impl Default for BundleLogicalCodec {
+impl Default for BundleCodec {
     fn default() -> Self {
         Self {
             entries: codec_entries(),
@@ -114,7 +85,63 @@ impl Default for BundleLogicalCodec {
     }
 }
 
-impl LogicalExtensionCodec for BundleLogicalCodec {
+impl BundleCodec {
+    /// Writes the payload of the first entry that encodes the object (`encode` says
+    /// whether it did), tagged with the entry's name; else the object's handle.
+    fn encode(
+        &self,
+        buf: &mut Vec<u8>,
+        encode: impl Fn(&dyn CodecEntry, &mut Vec<u8>) -> Result<bool>,
+        handle: impl FnOnce() -> Handled,
+    ) -> Result<()> {
+        for entry in &self.entries {
+            let mut payload = vec![];
+            if encode(entry.as_ref(), &mut payload)? {
+                buf.extend_from_slice(&(entry.name().len() as u32).to_le_bytes());
+                buf.extend_from_slice(entry.name().as_bytes());
+                buf.extend_from_slice(&payload);
+                return Ok(());
+            }
+        }
+        handles::encode(handle(), buf);
+        Ok(())
+    }
+
+    /// Decodes `buf`: a handle to a `what` (`pick` takes it out), or the payload of the
+    /// entry named at its front (`decode` reads it).
+    fn decode<T>(
+        &self,
+        buf: &[u8],
+        what: &str,
+        pick: impl FnOnce(Handled) -> Option<T>,
+        decode: impl FnOnce(&dyn CodecEntry, &[u8]) -> Result<Option<T>>,
+    ) -> Result<T> {
+        if handles::is_handle(buf) {
+            return handles::decode_as(buf, what, pick);
+        }
+        let unreadable =
+            || DataFusionError::Plan("datafusion-cpg codec: unreadable payload".into());
+        let (len, rest) = buf.split_first_chunk::<4>().ok_or_else(unreadable)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let name = rest.get(..len).ok_or_else(unreadable)?;
+        let name = std::str::from_utf8(name).map_err(|_| unreadable())?;
+        let entry = self
+            .entries
+            .iter()
+            .find(|e| e.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.entries.iter().map(|e| e.name()).collect();
+                DataFusionError::Plan(format!(
+                    "datafusion-cpg codec: no entry '{name}' in this build (known: {})",
+                    known.join(", ")
+                ))
+            })?;
+        decode(entry.as_ref(), &rest[len..])?
+            .ok_or_else(|| DataFusionError::Plan(format!("codec entry {name} decodes no {what}")))
+    }
+}
+
+impl LogicalExtensionCodec for BundleCodec {
     fn try_decode(
         &self,
         buf: &[u8],
@@ -141,21 +168,15 @@ impl LogicalExtensionCodec for BundleLogicalCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        if handles::is_handle(buf) {
-            return handles::decode_as(buf, "table provider", |h| match h {
+        self.decode(
+            buf,
+            "table provider",
+            |h| match h {
                 Handled::Provider(provider) => Some(provider),
                 _ => None,
-            });
-        }
-        let (entry, payload) = untag(&self.entries, buf)?;
-        entry
-            .decode_provider(payload, table_ref, schema, ctx)?
-            .ok_or_else(|| {
-                DataFusionError::Plan(format!(
-                    "codec entry {} decodes no table provider",
-                    entry.name()
-                ))
-            })
+            },
+            |entry, payload| entry.decode_provider(payload, table_ref, schema, ctx),
+        )
     }
 
     fn try_encode_table_provider(
@@ -164,34 +185,15 @@ impl LogicalExtensionCodec for BundleLogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
-        for entry in &self.entries {
-            let mut payload = vec![];
-            if entry.encode_provider(&node, &mut payload)? {
-                tagged(entry.name(), buf);
-                buf.extend_from_slice(&payload);
-                return Ok(());
-            }
-        }
-        handles::encode(Handled::Provider(node), buf);
-        Ok(())
+        self.encode(
+            buf,
+            |entry, payload| entry.encode_provider(&node, payload),
+            || Handled::Provider(Arc::clone(&node)),
+        )
     }
 }
 
-/// The bundle's physical codec; see the module docs.
-#[derive(Debug)]
-pub struct BundlePhysicalCodec {
-    entries: Vec<Arc<dyn CodecEntry>>,
-}
-
-impl Default for BundlePhysicalCodec {
-    fn default() -> Self {
-        Self {
-            entries: codec_entries(),
-        }
-    }
-}
-
-impl PhysicalExtensionCodec for BundlePhysicalCodec {
+impl PhysicalExtensionCodec for BundleCodec {
     fn try_decode(
         &self,
         buf: &[u8],
@@ -199,20 +201,16 @@ impl PhysicalExtensionCodec for BundlePhysicalCodec {
         ctx: &TaskContext,
         _proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if handles::is_handle(buf) {
-            // The handle names the whole subtree; the decoded inputs are its own children.
-            return handles::decode_as(buf, "execution plan", |h| match h {
+        // A handle names the whole subtree; the decoded inputs are its own children.
+        self.decode(
+            buf,
+            "execution plan",
+            |h| match h {
                 Handled::Plan(plan) => Some(plan),
                 _ => None,
-            });
-        }
-        let (entry, payload) = untag(&self.entries, buf)?;
-        entry.decode_plan(payload, inputs, ctx)?.ok_or_else(|| {
-            DataFusionError::Plan(format!(
-                "codec entry {} decodes no execution plan",
-                entry.name()
-            ))
-        })
+            },
+            |entry, payload| entry.decode_plan(payload, inputs, ctx),
+        )
     }
 
     fn try_encode(
@@ -221,15 +219,10 @@ impl PhysicalExtensionCodec for BundlePhysicalCodec {
         buf: &mut Vec<u8>,
         _proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        for entry in &self.entries {
-            let mut payload = vec![];
-            if entry.encode_plan(&node, &mut payload)? {
-                tagged(entry.name(), buf);
-                buf.extend_from_slice(&payload);
-                return Ok(());
-            }
-        }
-        handles::encode(Handled::Plan(node), buf);
-        Ok(())
+        self.encode(
+            buf,
+            |entry, payload| entry.encode_plan(&node, payload),
+            || Handled::Plan(Arc::clone(&node)),
+        )
     }
 }

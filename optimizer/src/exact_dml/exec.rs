@@ -14,7 +14,9 @@ use datafusion::arrow::datatypes::{FieldRef, SchemaRef};
 use datafusion::catalog::Session;
 use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{Column, Result, TableReference, exec_datafusion_err, internal_err};
+use datafusion::common::{
+    Column, Result, TableReference, exec_datafusion_err, internal_err, plan_err,
+};
 use datafusion::execution::{SendableRecordBatchStream, SessionState, TaskContext};
 use datafusion::logical_expr::physical_planning_context::PhysicalPlanningContext;
 use datafusion::logical_expr::{Expr, LogicalPlan, ScalarUDF, UserDefinedLogicalNode};
@@ -51,7 +53,13 @@ impl ExtensionPlanner for ExactDmlPlanner {
             return internal_err!("ExactDml has one input, got {}", physical_inputs.len());
         };
         let Some(state) = session.as_any().downcast_ref::<SessionState>() else {
-            return internal_err!("ExactDml needs a SessionState to call the table provider");
+            return plan_err!(
+                "{} on '{}' refused: its WHERE clause cannot be passed to the table provider, \
+                 and running it exactly needs the host's own session, which does not cross \
+                 FFI; nothing was changed",
+                node.kind,
+                node.table_name
+            );
         };
         Ok(Some(Arc::new(ExactDmlExec::new(
             node,

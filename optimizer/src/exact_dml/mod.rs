@@ -45,16 +45,7 @@ pub use node::{DmlKind, ExactDml};
 /// until executed.
 pub fn rewrite(plan: LogicalPlan) -> Result<LogicalPlan> {
     // Most plans hold no DELETE/UPDATE: leave them untouched (a rewrite copies the tree).
-    let mut has_dml = false;
-    plan.apply(|node| {
-        has_dml = matches!(node, LogicalPlan::Dml(_));
-        Ok(if has_dml {
-            TreeNodeRecursion::Stop
-        } else {
-            TreeNodeRecursion::Continue
-        })
-    })?;
-    if !has_dml {
+    if !plan.exists(|node| Ok(matches!(node, LogicalPlan::Dml(_))))? {
         return Ok(plan);
     }
     plan.transform_down(|node| match node {

@@ -2,6 +2,7 @@
 //! installed and one-value / whole-result query shortcuts.
 #![allow(dead_code)]
 
+pub mod script;
 pub mod typed_batch;
 
 use std::sync::Arc;

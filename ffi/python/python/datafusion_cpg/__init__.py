@@ -114,9 +114,7 @@ def fingerprint(
     else:
         data = df_or_sql.logical_plan().to_bytes(ctx)
         digests = _native.fingerprint_plan_bytes(data, ctx, policy_json)
-    result: dict[str, Any] = dict(digests)
-    result["spec_version"] = int(digests["spec_version"])
-    result["volatile"] = digests["volatile"] == "true"
+    result: dict[str, Any] = json.loads(digests)
     return result
 
 
