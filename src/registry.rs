@@ -280,9 +280,23 @@ pub fn exports() -> Vec<Export> {
             )))
         },
     ));
+    // Linked only: over FFI a host's rule hands the plugin foreign plans it cannot
+    // inspect; hosts that load the bundle get span joins through its query planner.
+    all.push(
+        Export::new(
+            ExportKind::PhysicalOptimizerRule,
+            crate::optimizer::span_join::SPAN_JOIN_RULE_NAME,
+            |_| {
+                Ok(Extension::PhysicalOptimizerRule(Arc::new(
+                    crate::optimizer::span_join::SpanJoinRule::new(),
+                )))
+            },
+        )
+        .linked_only(),
+    );
     all.push(Export::new(ExportKind::SessionOptions, "cpg", |_| {
         Ok(Extension::SessionOptions(
-            crate::optimizer::policy::config::install_options,
+            crate::optimizer::options::install_options,
         ))
     }));
     all

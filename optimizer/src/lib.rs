@@ -42,8 +42,10 @@ pub mod exact_dml;
 pub mod fingerprint;
 pub mod install;
 pub mod lateral_unnest;
+pub mod options;
 pub mod planner;
 pub mod policy;
+pub mod span_join;
 
 pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule};
 pub use planner::CpgQueryPlanner;

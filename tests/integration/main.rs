@@ -12,3 +12,4 @@ mod hash_properties;
 mod policy;
 mod registration;
 mod robustness;
+mod span_join;

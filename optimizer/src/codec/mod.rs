@@ -65,10 +65,10 @@ pub trait CodecEntry: std::fmt::Debug + Send + Sync {
     }
 }
 
-/// Every portable encoding the bundle has. Empty today: the bundle's current nodes live
-/// only inside one planning call; providers and operators of later features add theirs.
+/// Every portable encoding the bundle has (the DML nodes live only inside one planning
+/// call and need none).
 pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
-    vec![]
+    vec![Arc::new(crate::span_join::codec::SpanJoinCodec)]
 }
 
 /// The bundle's logical and physical codec; see the module docs.

@@ -30,6 +30,7 @@ use crate::policy::SqlPolicy;
 use crate::policy::log::QueryLog;
 use crate::policy::physical::PolicyPhysicalRule;
 use crate::policy::rule::{Lineage, check_plan};
+use crate::span_join::SpanJoinRule;
 use crate::{exact_dml, fingerprint};
 
 mod local_rules;
@@ -56,9 +57,17 @@ impl Default for CpgQueryPlanner {
     fn default() -> Self {
         Self {
             enforced: None,
-            foreign_session_rules: local_rules::default_rules(),
+            foreign_session_rules: foreign_session_rules(),
         }
     }
+}
+
+/// DataFusion's rules and the bundle's own physical rules, for sessions passed over FFI
+/// (whose rules cannot see inside this library's plans).
+fn foreign_session_rules() -> Vec<Arc<dyn PhysicalOptimizerRule + Send + Sync>> {
+    let mut rules = local_rules::default_rules();
+    rules.push(Arc::new(SpanJoinRule::new()));
+    rules
 }
 
 impl CpgQueryPlanner {
@@ -69,12 +78,21 @@ impl CpgQueryPlanner {
     /// A planner that refuses plans `policy` denies (the logical plan it receives, and
     /// the physical plan it builds: [`PolicyPhysicalRule`]) and logs every decision.
     pub fn with_policy(policy: SqlPolicy) -> Self {
-        let mut foreign_session_rules = local_rules::default_rules();
+        let mut foreign_session_rules = foreign_session_rules();
         foreign_session_rules.push(Arc::new(PolicyPhysicalRule::with_policy(policy.clone())));
         Self {
             enforced: Some((policy, Arc::new(QueryLog::default()))),
             foreign_session_rules,
         }
+    }
+
+    /// A planner that leaves hash joins with span predicates to DataFusion in sessions
+    /// passed over FFI (where `SET cpg.span_join.enabled` cannot reach it); linked
+    /// sessions follow their `cpg.span_join.enabled` option.
+    pub fn without_span_join(mut self) -> Self {
+        self.foreign_session_rules
+            .retain(|rule| rule.name() != crate::span_join::SPAN_JOIN_RULE_NAME);
+        self
     }
 
     /// The decisions of a planner with a policy.

@@ -11,10 +11,8 @@
 //! - `locked`: once true, no `cpg.policy.*` key changes again, and `SET` of an engine
 //!   option that would weaken enforcement (see [`WEAKENING_OPTIONS`]) is denied.
 
-use std::any::Any;
 use std::collections::BTreeSet;
 
-use datafusion::common::config::{ConfigEntry, ConfigExtension, ExtensionOptions};
 use datafusion::common::{DataFusionError, Result};
 
 use super::denial::{PolicyCode, deny};
@@ -516,60 +514,7 @@ fn unknown_key(key: &str) -> DataFusionError {
     ))
 }
 
-/// The bundle's session options (prefix `cpg`): `cpg.policy.*`, and the session's query
-/// log, which the copies DataFusion makes of the options per query share.
-#[derive(Debug, Clone, Default)]
-pub struct CpgOptions {
-    pub policy: SqlPolicy,
-    pub log: std::sync::Arc<super::log::QueryLog>,
-}
-
-impl ConfigExtension for CpgOptions {
-    const PREFIX: &'static str = "cpg";
-}
-
-impl ExtensionOptions for CpgOptions {
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
-    fn as_any_mut(&mut self) -> &mut dyn Any {
-        self
-    }
-
-    fn cloned(&self) -> Box<dyn ExtensionOptions> {
-        Box::new(self.clone())
-    }
-
-    fn set(&mut self, key: &str, value: &str) -> Result<()> {
-        match key.strip_prefix("policy.") {
-            Some(policy_key) => self.policy.set(policy_key, value),
-            None => Err(DataFusionError::Configuration(format!(
-                "cpg has no option '{key}'; accepted: cpg.policy.<key>"
-            ))),
-        }
-    }
-
-    fn entries(&self) -> Vec<ConfigEntry> {
-        self.policy
-            .entries()
-            .into_iter()
-            .map(|(key, value, description)| ConfigEntry {
-                key: format!("cpg.policy.{key}"),
-                value: Some(value),
-                description,
-            })
-            .collect()
-    }
-}
-
-/// Adds [`CpgOptions`] (default policy) to `options` unless they are there already, so
-/// that `SET cpg.policy.<key>` works in the session; an existing policy is kept.
-pub fn install_options(options: &mut datafusion::common::config::ConfigOptions) {
-    if options.extensions.get::<CpgOptions>().is_none() {
-        options.extensions.insert(CpgOptions::default());
-    }
-}
+pub use crate::options::{CpgOptions, install_options};
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,774 @@
+//! [`SpanJoinExec`]: a hash join on equi-keys plus a span filter, executed with an
+//! interval index per key instead of comparing every pair of rows with equal keys.
+//!
+//! It is built from the [`HashJoinExec`] it replaces and keeps that join's contract:
+//! same inputs and input distribution (collect-left or co-partitioned by key), output
+//! schema, projection, fetch, partitioning and ordering (the probe side's order is kept,
+//! as in the hash join). The build (left) side is collected under the memory pool and
+//! indexed ([`super::index`]); the probe (right) side streams batch by batch, each probe
+//! row looking up the candidates of its key and span, which the join filter decides —
+//! natively on the span bounds when the filter is only span comparisons.
+//! Unmatched build rows (left, full, semi, anti joins) are emitted once every probe
+//! stream sharing the build side has finished.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array, new_null_array,
+};
+use datafusion::arrow::compute::{concat_batches, take};
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, JoinSide, JoinType, Result, internal_err};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::InputDistributionRequirements;
+use datafusion::physical_plan::execution_plan::apply_expression_roots;
+use datafusion::physical_plan::joins::utils::{ColumnIndex, JoinFilter, build_join_schema};
+use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
+};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
+};
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, StreamExt};
+
+use super::index::{KeyGroups, RowSpan, SpanIndex};
+use super::predicate::SpanPredicate;
+
+type SharedBuild =
+    Shared<BoxFuture<'static, std::result::Result<Arc<BuildSide>, Arc<DataFusionError>>>>;
+
+/// See the module docs.
+pub struct SpanJoinExec {
+    /// The join this operator executes: inputs, keys, filter, type, mode, projection.
+    join: Arc<HashJoinExec>,
+    predicate: SpanPredicate,
+    /// Where each output column comes from (after the join's projection).
+    output_columns: Vec<ColumnIndex>,
+    /// The build side shared by every probe stream (collect-left mode).
+    shared_build: Mutex<Option<SharedBuild>>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl fmt::Debug for SpanJoinExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanJoinExec")
+            .field("join", &self.join)
+            .field("predicate", &self.predicate)
+            .finish()
+    }
+}
+
+/// Join types the operator executes (mark joins stay hash joins).
+pub fn supported_join_type(join_type: JoinType) -> bool {
+    !matches!(join_type, JoinType::LeftMark | JoinType::RightMark)
+}
+
+impl SpanJoinExec {
+    /// The span join that computes `join`, if its filter is a span predicate and its
+    /// form is one this operator executes.
+    pub fn try_replace(join: &HashJoinExec) -> Result<Option<Self>> {
+        if !supported_join_type(*join.join_type())
+            || join.null_aware
+            || *join.partition_mode() == PartitionMode::Auto
+        {
+            return Ok(None);
+        }
+        let Some(filter) = join.filter() else {
+            return Ok(None);
+        };
+        let Some(predicate) = SpanPredicate::analyze(filter, JoinSide::Left) else {
+            return Ok(None);
+        };
+        Ok(Some(Self::new(
+            Arc::new(join.builder().build()?),
+            predicate,
+        )))
+    }
+
+    fn new(join: Arc<HashJoinExec>, predicate: SpanPredicate) -> Self {
+        let (_, columns) = build_join_schema(
+            &join.left().schema(),
+            &join.right().schema(),
+            join.join_type(),
+        );
+        let output_columns = match &join.projection {
+            Some(projection) => projection
+                .iter()
+                .filter_map(|i| columns.get(*i).cloned())
+                .collect(),
+            None => columns,
+        };
+        Self {
+            join,
+            predicate,
+            output_columns,
+            shared_build: Mutex::new(None),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+
+    /// The hash join this operator stands for (its encoding in plans and codecs).
+    pub fn hash_join(&self) -> &Arc<HashJoinExec> {
+        &self.join
+    }
+
+    fn filter(&self) -> Result<&JoinFilter> {
+        match self.join.filter() {
+            Some(filter) => Ok(filter),
+            None => internal_err!("SpanJoinExec without a join filter"),
+        }
+    }
+
+    fn build_future(&self, partition: usize, context: &Arc<TaskContext>) -> Result<SharedBuild> {
+        let probe_streams = match self.join.partition_mode() {
+            PartitionMode::CollectLeft => self.join.right().output_partitioning().partition_count(),
+            _ => 1,
+        };
+        let make = || -> Result<SharedBuild> {
+            let build_partition = match self.join.partition_mode() {
+                PartitionMode::CollectLeft => 0,
+                _ => partition,
+            };
+            let stream = self
+                .join
+                .left()
+                .execute(build_partition, Arc::clone(context))?;
+            let reservation = MemoryConsumer::new(format!("SpanJoinExec[{build_partition}]"))
+                .register(context.memory_pool());
+            let keys: Vec<Arc<dyn PhysicalExpr>> =
+                self.join.on().iter().map(|(l, _)| Arc::clone(l)).collect();
+            let spec = BuildSpec {
+                keys,
+                span: self.predicate.build,
+                null_equality: self.join.null_equality(),
+                track_visited: needs_visited(*self.join.join_type()),
+                probe_streams,
+                build_time: MetricBuilder::new(&self.metrics).subset_time("build_time", partition),
+                build_rows: MetricBuilder::new(&self.metrics)
+                    .counter("build_input_rows", partition),
+            };
+            Ok(BuildSide::collect(stream, reservation, spec)
+                .map(|r| r.map(Arc::new).map_err(Arc::new))
+                .boxed()
+                .shared())
+        };
+        if *self.join.partition_mode() != PartitionMode::CollectLeft {
+            return make();
+        }
+        let mut shared = self
+            .shared_build
+            .lock()
+            .map_err(|_| DataFusionError::Internal("SpanJoinExec build lock poisoned".into()))?;
+        match &*shared {
+            Some(build) => Ok(build.clone()),
+            None => {
+                let build = make()?;
+                *shared = Some(build.clone());
+                Ok(build)
+            }
+        }
+    }
+}
+
+fn needs_visited(join_type: JoinType) -> bool {
+    matches!(
+        join_type,
+        JoinType::Left | JoinType::Full | JoinType::LeftSemi | JoinType::LeftAnti
+    )
+}
+
+impl DisplayAs for SpanJoinExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        let left = self.join.left().schema();
+        let right = self.join.right().schema();
+        let name = |schema: &SchemaRef, i: usize| {
+            schema
+                .fields()
+                .get(i)
+                .map_or_else(|| format!("#{i}"), |f| f.name().clone())
+        };
+        let span = |schema: &SchemaRef, (start, end): (usize, usize)| {
+            if start == end {
+                format!("{}@{start}", name(schema, start))
+            } else {
+                format!(
+                    "[{}@{start}, {}@{end}]",
+                    name(schema, start),
+                    name(schema, end)
+                )
+            }
+        };
+        let on: Vec<String> = self
+            .join
+            .on()
+            .iter()
+            .map(|(l, r)| format!("({l}, {r})"))
+            .collect();
+        write!(
+            f,
+            "SpanJoinExec: mode={:?}, join_type={}, on=[{}], build_span={}, probe_span={}",
+            self.join.partition_mode(),
+            self.join.join_type(),
+            on.join(", "),
+            span(&left, self.predicate.build),
+            span(&right, self.predicate.probe),
+        )?;
+        if let Some(filter) = self.join.filter() {
+            write!(f, ", filter={}", filter.expression())?;
+        }
+        if let Some(projection) = &self.join.projection {
+            write!(f, ", projection={projection:?}")?;
+        }
+        if let Some(fetch) = self.join.fetch() {
+            write!(f, ", fetch={fetch}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ExecutionPlan for SpanJoinExec {
+    fn name(&self) -> &str {
+        "SpanJoinExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        self.join.properties()
+    }
+
+    fn input_distribution_requirements(&self) -> InputDistributionRequirements {
+        self.join.input_distribution_requirements()
+    }
+
+    fn maintains_input_order(&self) -> Vec<bool> {
+        self.join.maintains_input_order()
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![self.join.left(), self.join.right()]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        let mut roots: Vec<&Arc<dyn PhysicalExpr>> = vec![];
+        for (l, r) in self.join.on() {
+            roots.push(l);
+            roots.push(r);
+        }
+        if let Some(filter) = self.join.filter() {
+            roots.push(filter.expression());
+        }
+        apply_expression_roots(roots, f)
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let join = Arc::clone(&self.join).with_new_children(children)?;
+        let Some(join) = join.downcast_ref::<HashJoinExec>() else {
+            return internal_err!("SpanJoinExec: new children gave no hash join");
+        };
+        Ok(Arc::new(Self::new(
+            Arc::new(join.builder().build()?),
+            self.predicate.clone(),
+        )))
+    }
+
+    fn reset_state(self: Arc<Self>) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(Arc::new(Self::new(
+            Arc::clone(&self.join),
+            self.predicate.clone(),
+        )))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn fetch(&self) -> Option<usize> {
+        self.join.fetch()
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        let build = self.build_future(partition, &context)?;
+        let probe = self.join.right().execute(partition, Arc::clone(&context))?;
+        let filter = self.filter()?;
+        let schema = self.schema();
+        let state = ProbeState {
+            spec: Arc::new(ProbeSpec {
+                keys: self.join.on().iter().map(|(_, r)| Arc::clone(r)).collect(),
+                predicate: self.predicate.clone(),
+                filter: filter.clone(),
+                join_type: *self.join.join_type(),
+                output_columns: self.output_columns.clone(),
+                schema: Arc::clone(&schema),
+                batch_size: context.session_config().batch_size().max(1),
+            }),
+            build: BuildState::Pending(build),
+            probe,
+            current: None,
+            probe_done: false,
+            final_rows: None,
+            finished: false,
+            remaining: self.join.fetch(),
+            baseline: BaselineMetrics::new(&self.metrics, partition),
+            candidates: MetricBuilder::new(&self.metrics).counter("candidate_pairs", partition),
+        };
+        let stream = futures::stream::unfold(state, |mut state| async move {
+            match state.next_batch().await {
+                Ok(Some(batch)) => Some((Ok(batch), state)),
+                Ok(None) => None,
+                Err(error) => {
+                    state.finished = true;
+                    Some((Err(error), state))
+                }
+            }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+/// What building the index needs.
+struct BuildSpec {
+    keys: Vec<Arc<dyn PhysicalExpr>>,
+    span: (usize, usize),
+    null_equality: datafusion::common::NullEquality,
+    track_visited: bool,
+    probe_streams: usize,
+    build_time: Time,
+    build_rows: Count,
+}
+
+/// The collected and indexed build side.
+pub(crate) struct BuildSide {
+    batch: RecordBatch,
+    groups: KeyGroups,
+    index: SpanIndex,
+    spans: Vec<RowSpan>,
+    /// Build rows matched by any probe row (left, full, semi and anti joins).
+    visited: Vec<AtomicU64>,
+    /// Probe streams still running; the last one emits the build rows' final output.
+    probe_streams: AtomicUsize,
+    _reservation: MemoryReservation,
+}
+
+impl BuildSide {
+    async fn collect(
+        mut stream: SendableRecordBatchStream,
+        reservation: MemoryReservation,
+        spec: BuildSpec,
+    ) -> Result<Self> {
+        let schema = stream.schema();
+        let mut batches = vec![];
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            reservation.try_grow(batch.get_array_memory_size())?;
+            spec.build_rows.add(batch.num_rows());
+            batches.push(batch);
+        }
+        let _timer = spec.build_time.timer();
+        let batch = concat_batches(&schema, &batches)?;
+        drop(batches);
+        let rows = batch.num_rows();
+        let key_arrays = evaluate(&spec.keys, &batch)?;
+        let types: Vec<DataType> = key_arrays.iter().map(|a| a.data_type().clone()).collect();
+        let mut groups = KeyGroups::new(&types, spec.null_equality)?;
+        let row_groups = groups.assign(&key_arrays, rows)?;
+        let spans = RowSpan::of_columns(batch.column(spec.span.0), batch.column(spec.span.1))?;
+        let index = SpanIndex::build(&row_groups, &spans, groups.len());
+        let visited_words = if spec.track_visited {
+            rows.div_ceil(64)
+        } else {
+            0
+        };
+        reservation.try_grow(
+            index.memory_size()
+                + spans.capacity() * std::mem::size_of::<RowSpan>()
+                + visited_words * 8,
+        )?;
+        Ok(Self {
+            batch,
+            groups,
+            index,
+            spans,
+            visited: (0..visited_words).map(|_| AtomicU64::new(0)).collect(),
+            probe_streams: AtomicUsize::new(spec.probe_streams),
+            _reservation: reservation,
+        })
+    }
+
+    fn visit(&self, row: u32) {
+        if let Some(word) = self.visited.get(row as usize / 64) {
+            word.fetch_or(1 << (row % 64), Ordering::Relaxed);
+        }
+    }
+
+    fn was_visited(&self, row: usize) -> bool {
+        self.visited
+            .get(row / 64)
+            .is_some_and(|w| w.load(Ordering::Relaxed) & (1 << (row % 64)) != 0)
+    }
+}
+
+fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<ArrayRef>> {
+    exprs
+        .iter()
+        .map(|e| e.evaluate(batch)?.into_array(batch.num_rows()))
+        .collect()
+}
+
+/// What the probe streams share.
+struct ProbeSpec {
+    keys: Vec<Arc<dyn PhysicalExpr>>,
+    predicate: SpanPredicate,
+    filter: JoinFilter,
+    join_type: JoinType,
+    output_columns: Vec<ColumnIndex>,
+    schema: SchemaRef,
+    batch_size: usize,
+}
+
+enum BuildState {
+    Pending(SharedBuild),
+    Ready(Arc<BuildSide>),
+}
+
+/// A probe batch being joined, with the cursor of the next row to join.
+struct ProbeBatch {
+    batch: RecordBatch,
+    groups: Vec<Option<u32>>,
+    spans: Vec<RowSpan>,
+    next_row: usize,
+}
+
+struct ProbeState {
+    spec: Arc<ProbeSpec>,
+    build: BuildState,
+    probe: SendableRecordBatchStream,
+    current: Option<ProbeBatch>,
+    probe_done: bool,
+    /// Build rows of the final output and how many are emitted.
+    final_rows: Option<(Vec<u32>, usize)>,
+    finished: bool,
+    /// Rows still allowed by the join's fetch.
+    remaining: Option<usize>,
+    baseline: BaselineMetrics,
+    candidates: Count,
+}
+
+impl ProbeState {
+    async fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
+        let build = match &self.build {
+            BuildState::Ready(build) => Arc::clone(build),
+            BuildState::Pending(future) => {
+                let build = future.clone().await.map_err(DataFusionError::Shared)?;
+                self.build = BuildState::Ready(Arc::clone(&build));
+                build
+            }
+        };
+        loop {
+            if self.finished || self.remaining == Some(0) {
+                return Ok(None);
+            }
+            let batch = if let Some((rows, emitted)) = &mut self.final_rows {
+                if *emitted >= rows.len() {
+                    self.finished = true;
+                    return Ok(None);
+                }
+                let end = (*emitted + self.spec.batch_size).min(rows.len());
+                let chunk = &rows[*emitted..end];
+                *emitted = end;
+                let timer = self.baseline.elapsed_compute().timer();
+                let build_rows = UInt32Array::from(chunk.to_vec());
+                let probe_rows = UInt32Array::new_null(chunk.len());
+                let out = output_batch(&self.spec, &build, &build_rows, None, &probe_rows)?;
+                timer.done();
+                out
+            } else if let Some(current) = &mut self.current {
+                if current.next_row >= current.batch.num_rows() {
+                    self.current = None;
+                    continue;
+                }
+                let timer = self.baseline.elapsed_compute().timer();
+                let out = join_chunk(&self.spec, &build, current, &self.candidates)?;
+                timer.done();
+                out
+            } else if !self.probe_done {
+                match self.probe.next().await {
+                    Some(batch) => {
+                        let batch = batch?;
+                        let timer = self.baseline.elapsed_compute().timer();
+                        let keys = evaluate(&self.spec.keys, &batch)?;
+                        let groups = build.groups.lookup(&keys, batch.num_rows())?;
+                        let (start, end) = self.spec.predicate.probe;
+                        let spans = RowSpan::of_columns(batch.column(start), batch.column(end))?;
+                        timer.done();
+                        self.current = Some(ProbeBatch {
+                            batch,
+                            groups,
+                            spans,
+                            next_row: 0,
+                        });
+                    }
+                    None => self.probe_done = true,
+                }
+                continue;
+            } else {
+                // Probing is done: the last stream sharing the build side emits its rows.
+                let last = build.probe_streams.fetch_sub(1, Ordering::AcqRel) == 1;
+                let rows = if last {
+                    final_build_rows(self.spec.join_type, &build)
+                } else {
+                    vec![]
+                };
+                self.final_rows = Some((rows, 0));
+                continue;
+            };
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let batch = match &mut self.remaining {
+                Some(remaining) => {
+                    let batch = batch.slice(0, batch.num_rows().min(*remaining));
+                    *remaining -= batch.num_rows();
+                    batch
+                }
+                None => batch,
+            };
+            self.baseline.record_output(batch.num_rows());
+            return Ok(Some(batch));
+        }
+    }
+}
+
+/// The build rows a join type emits after probing: unmatched ones for left, full and
+/// anti joins, matched ones for semi joins.
+fn final_build_rows(join_type: JoinType, build: &BuildSide) -> Vec<u32> {
+    let want_visited = match join_type {
+        JoinType::LeftSemi => true,
+        JoinType::Left | JoinType::Full | JoinType::LeftAnti => false,
+        _ => return vec![],
+    };
+    (0..build.batch.num_rows())
+        .filter(|row| build.was_visited(*row) == want_visited)
+        .map(|row| row as u32)
+        .collect()
+}
+
+/// Joins the probe rows from the batch's cursor until about a batch of candidate pairs
+/// is gathered; returns the output for those rows.
+fn join_chunk(
+    spec: &ProbeSpec,
+    build: &BuildSide,
+    current: &mut ProbeBatch,
+    candidates: &Count,
+) -> Result<RecordBatch> {
+    let first = current.next_row;
+    let rows = current.batch.num_rows();
+    let mut probe_rows: Vec<u32> = vec![];
+    let mut build_rows: Vec<u32> = vec![];
+    let mut check_by_filter: Vec<bool> = vec![];
+    let residual = spec.predicate.has_residual;
+    while current.next_row < rows && probe_rows.len() < spec.batch_size {
+        let row = current.next_row;
+        current.next_row += 1;
+        let Some(Some(group)) = current.groups.get(row).copied() else {
+            continue;
+        };
+        match current.spans.get(row) {
+            Some(RowSpan::Regular { start, end }) => {
+                build.index.candidates(group, *start, *end, |b, irregular| {
+                    probe_rows.push(row as u32);
+                    build_rows.push(b);
+                    check_by_filter.push(irregular || residual);
+                });
+            }
+            Some(RowSpan::Irregular) => build.index.all_rows(group, |b| {
+                probe_rows.push(row as u32);
+                build_rows.push(b);
+                check_by_filter.push(true);
+            }),
+            _ => {}
+        }
+    }
+    candidates.add(probe_rows.len());
+    let keep = decide(
+        spec,
+        build,
+        current,
+        &probe_rows,
+        &build_rows,
+        &check_by_filter,
+    )?;
+    let mut matched_probe: Vec<u32> = Vec::with_capacity(probe_rows.len());
+    let mut matched_build: Vec<u32> = Vec::with_capacity(probe_rows.len());
+    for ((p, b), k) in probe_rows.iter().zip(&build_rows).zip(&keep) {
+        if *k {
+            matched_probe.push(*p);
+            matched_build.push(*b);
+        }
+    }
+    if needs_visited(spec.join_type) {
+        for b in &matched_build {
+            build.visit(*b);
+        }
+    }
+    let last = current.next_row;
+    let (build_out, probe_out): (Vec<Option<u32>>, Vec<Option<u32>>) = match spec.join_type {
+        JoinType::Inner | JoinType::Left => (
+            matched_build.iter().map(|b| Some(*b)).collect(),
+            matched_probe.iter().map(|p| Some(*p)).collect(),
+        ),
+        JoinType::Right | JoinType::Full => {
+            let mut build_out = vec![];
+            let mut probe_out = vec![];
+            let mut at = 0;
+            for row in first as u32..last as u32 {
+                let mut any = false;
+                while at < matched_probe.len() && matched_probe[at] == row {
+                    build_out.push(Some(matched_build[at]));
+                    probe_out.push(Some(row));
+                    at += 1;
+                    any = true;
+                }
+                if !any {
+                    build_out.push(None);
+                    probe_out.push(Some(row));
+                }
+            }
+            (build_out, probe_out)
+        }
+        JoinType::RightSemi | JoinType::RightAnti => {
+            let semi = spec.join_type == JoinType::RightSemi;
+            let mut probe_out = vec![];
+            let mut at = 0;
+            for row in first as u32..last as u32 {
+                let mut any = false;
+                while at < matched_probe.len() && matched_probe[at] == row {
+                    at += 1;
+                    any = true;
+                }
+                if any == semi {
+                    probe_out.push(Some(row));
+                }
+            }
+            (vec![None; probe_out.len()], probe_out)
+        }
+        // Left semi/anti joins emit build rows after probing; mark joins are not planned.
+        _ => (vec![], vec![]),
+    };
+    output_batch(
+        spec,
+        build,
+        &UInt32Array::from(build_out),
+        Some(&current.batch),
+        &UInt32Array::from(probe_out),
+    )
+}
+
+/// Which candidate pairs the join filter accepts: natively on the bounds when the
+/// filter is only span comparisons, else by evaluating it on the pairs.
+fn decide(
+    spec: &ProbeSpec,
+    build: &BuildSide,
+    current: &ProbeBatch,
+    probe_rows: &[u32],
+    build_rows: &[u32],
+    check_by_filter: &[bool],
+) -> Result<Vec<bool>> {
+    let mut keep = vec![false; probe_rows.len()];
+    let mut by_filter = vec![];
+    for (i, ((p, b), check)) in probe_rows
+        .iter()
+        .zip(build_rows)
+        .zip(check_by_filter)
+        .enumerate()
+    {
+        if *check {
+            by_filter.push(i);
+            continue;
+        }
+        if let (
+            Some(RowSpan::Regular { start: bs, end: be }),
+            Some(RowSpan::Regular { start: ps, end: pe }),
+        ) = (build.spans.get(*b as usize), current.spans.get(*p as usize))
+        {
+            keep[i] = spec.predicate.holds(&[*bs, *be, *ps, *pe]);
+        }
+    }
+    if by_filter.is_empty() {
+        return Ok(keep);
+    }
+    let build_take = UInt32Array::from_iter_values(by_filter.iter().map(|i| build_rows[*i]));
+    let probe_take = UInt32Array::from_iter_values(by_filter.iter().map(|i| probe_rows[*i]));
+    let columns = spec
+        .filter
+        .column_indices()
+        .iter()
+        .map(|c| match c.side {
+            JoinSide::Left => take(build.batch.column(c.index), &build_take, None),
+            _ => take(current.batch.column(c.index), &probe_take, None),
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let pairs = RecordBatch::try_new_with_options(
+        Arc::clone(spec.filter.schema()),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(by_filter.len())),
+    )?;
+    let result = spec
+        .filter
+        .expression()
+        .evaluate(&pairs)?
+        .into_array(by_filter.len())?;
+    let result = result.as_boolean_opt().ok_or_else(|| {
+        DataFusionError::Internal("span join filter did not evaluate to booleans".into())
+    })?;
+    for (j, i) in by_filter.iter().enumerate() {
+        keep[*i] = result.is_valid(j) && result.value(j);
+    }
+    Ok(keep)
+}
+
+/// The output rows `build_rows[i]` joined with `probe_rows[i]` (NULL: that side's
+/// columns are NULL).
+fn output_batch(
+    spec: &ProbeSpec,
+    build: &BuildSide,
+    build_rows: &UInt32Array,
+    probe: Option<&RecordBatch>,
+    probe_rows: &UInt32Array,
+) -> Result<RecordBatch> {
+    let rows = build_rows.len().max(probe_rows.len());
+    let columns = spec
+        .output_columns
+        .iter()
+        .zip(spec.schema.fields())
+        .map(|(c, field)| -> Result<ArrayRef> {
+            Ok(match (c.side, probe) {
+                (JoinSide::Left, _) => take(build.batch.column(c.index), build_rows, None)?,
+                (_, Some(probe)) => take(probe.column(c.index), probe_rows, None)?,
+                (_, None) => new_null_array(field.data_type(), rows),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RecordBatch::try_new_with_options(
+        Arc::clone(&spec.schema),
+        columns,
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
+    )?)
+}
