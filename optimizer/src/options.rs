@@ -80,3 +80,31 @@ pub fn install_options(options: &mut ConfigOptions) {
         options.extensions.insert(CpgOptions::default());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::StatementClass;
+
+    #[test]
+    fn the_extension_lists_and_sets_its_keys() {
+        let mut options = CpgOptions::default();
+        options.set("policy.allow_insert", "false").unwrap();
+        assert!(!options.policy.allows(StatementClass::Insert));
+        options.set("span_join.enabled", "FALSE").unwrap();
+        assert!(!options.span_join.enabled);
+        let entries = options.entries();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.key == "cpg.policy.allow_insert" && e.value.as_deref() == Some("false"))
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e.key == "cpg.span_join.enabled" && e.value.as_deref() == Some("false"))
+        );
+        let error = options.set("other", "1").unwrap_err().to_string();
+        assert!(error.contains("cpg has no option 'other'"), "{error}");
+    }
+}

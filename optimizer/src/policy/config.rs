@@ -647,19 +647,4 @@ mod tests {
         assert_eq!(SqlPolicy::from_file(&file).unwrap(), json);
         let _ = std::fs::remove_dir_all(&dir);
     }
-
-    #[test]
-    fn the_extension_lists_and_sets_its_keys() {
-        let mut options = CpgOptions::default();
-        options.set("policy.allow_insert", "false").unwrap();
-        assert!(!options.policy.allows(StatementClass::Insert));
-        let entries = options.entries();
-        assert!(
-            entries
-                .iter()
-                .any(|e| e.key == "cpg.policy.allow_insert" && e.value.as_deref() == Some("false"))
-        );
-        let error = options.set("other", "1").unwrap_err().to_string();
-        assert!(error.contains("cpg has no option 'other'"), "{error}");
-    }
 }
