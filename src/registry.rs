@@ -249,6 +249,15 @@ pub fn exports() -> Vec<Export> {
             )))
         },
     ));
+    all.push(Export::new(
+        ExportKind::TableFunction,
+        crate::optimizer::span_align::SPAN_ALIGN_FUNCTION,
+        |_| {
+            Ok(Extension::TableFunction(Arc::new(
+                crate::optimizer::span_align::SpanAlignFunction,
+            )))
+        },
+    ));
     // Linked only: it plans SQL in the scanning session, which a foreign session cannot.
     all.push(
         Export::new(

@@ -45,6 +45,7 @@ pub mod lateral_unnest;
 pub mod options;
 pub mod planner;
 pub mod policy;
+pub mod span_align;
 pub mod span_join;
 
 pub use lateral_unnest::{LateralUnnest, LateralUnnestPlanner, LateralUnnestRule};

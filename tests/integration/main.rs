@@ -12,4 +12,5 @@ mod hash_properties;
 mod policy;
 mod registration;
 mod robustness;
+mod span_align;
 mod span_join;

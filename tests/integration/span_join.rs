@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 
 /// A bundle session with several partitions and tiny batches (so probe batches are cut
 /// into chunks and build sides span batches).
-fn span_ctx(collect_left: bool) -> SessionContext {
+pub fn span_ctx(collect_left: bool) -> SessionContext {
     let threshold = if collect_left { "1000000000" } else { "0" };
     let config = SessionConfig::new()
         .with_target_partitions(3)
@@ -63,7 +63,7 @@ fn random_spans(rng: &mut StdRng, rows: usize) -> Vec<(Option<String>, Option<i6
 
 /// Registers `l` (bstart Int32, bend Int64) and `r` (bstart UInt32, bend Int64, kind)
 /// in 2 and 3 partitions.
-fn register_tables(ctx: &SessionContext, seed: u64, rows: usize) {
+pub fn register_tables(ctx: &SessionContext, seed: u64, rows: usize) {
     let mut rng = StdRng::seed_from_u64(seed);
     let left = random_spans(&mut rng, rows);
     let right = random_spans(&mut rng, rows);
@@ -135,7 +135,7 @@ fn register_tables(ctx: &SessionContext, seed: u64, rows: usize) {
 }
 
 /// Every row of the result as text, sorted (joins promise no order).
-async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
+pub async fn rows(ctx: &SessionContext, sql: &str) -> Vec<String> {
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     let options = FormatOptions::default().with_null("NULL");
     let mut rows = vec![];
