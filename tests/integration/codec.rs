@@ -92,3 +92,60 @@ async fn a_foreign_or_corrupt_payload_is_a_clear_error() {
     .to_string();
     assert!(error.contains("from another process"), "{error}");
 }
+
+/// A plan with a span join round-trips with the operator's own payload (not a handle):
+/// the decoded plan shows `SpanJoinExec` and returns the same rows.
+#[tokio::test]
+async fn a_span_join_round_trips_through_its_codec_entry() {
+    let ctx = ctx();
+    run(
+        &ctx,
+        "CREATE TABLE n(path VARCHAR, bstart BIGINT, bend BIGINT, kind VARCHAR) AS VALUES \
+         ('a', 0, 40, 'Module'), ('a', 0, 12, 'Def'), ('b', 0, 9, 'Module'), ('b', 2, 5, 'Name')",
+    )
+    .await
+    .unwrap();
+    run(
+        &ctx,
+        "CREATE TABLE k(path VARCHAR, bstart INT, bend INT, text VARCHAR) AS VALUES \
+         ('a', 0, 3, 'def'), ('a', 14, 19, 'x'), ('b', 2, 5, 'foo'), ('c', 0, 1, 'y')",
+    )
+    .await
+    .unwrap();
+    let sql = "SELECT n.kind, k.text FROM n LEFT JOIN k ON n.path = k.path \
+               AND k.bstart >= n.bstart AND k.bend <= n.bend AND k.text <> 'x' \
+               ORDER BY n.kind, k.text";
+    let expected = pretty_format_batches(&run(&ctx, sql).await.unwrap())
+        .unwrap()
+        .to_string();
+    let physical = ctx
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let shown = datafusion::physical_plan::displayable(physical.as_ref())
+        .indent(true)
+        .to_string();
+    assert!(shown.contains("SpanJoinExec"), "{shown}");
+    let bytes =
+        physical_plan_to_bytes_with_extension_codec(physical, &BundleCodec::default()).unwrap();
+    // The payload names the span join's codec entry, not a process-local handle.
+    let tag = b"cpg.span_join.v1";
+    assert!(bytes.windows(tag.len()).any(|w| w == tag));
+    let decoded = physical_plan_from_bytes_with_extension_codec(
+        &bytes,
+        &ctx.task_ctx(),
+        &BundleCodec::default(),
+    )
+    .unwrap();
+    let decoded_text = datafusion::physical_plan::displayable(decoded.as_ref())
+        .indent(true)
+        .to_string();
+    assert_eq!(decoded_text, shown);
+    let got = pretty_format_batches(&collect(decoded, ctx.task_ctx()).await.unwrap())
+        .unwrap()
+        .to_string();
+    assert_eq!(got, expected);
+}

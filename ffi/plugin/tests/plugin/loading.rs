@@ -56,6 +56,7 @@ async fn linked_only_exports_are_reported_not_registered() {
             "analyzer_rule",
             "analyzer_rule",
             "table_function",
+            "physical_optimizer_rule",
             "session_options"
         ]
     );
@@ -68,7 +69,10 @@ async fn linked_only_exports_are_reported_not_registered() {
         text.contains("works only where the bundle is linked"),
         "{text}"
     );
-    assert!(text.contains("1 table functions: cpg_query_log"), "{text}");
+    assert!(
+        text.contains("2 table functions: cpg_query_log, span_align"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -187,3 +187,43 @@ async fn fingerprints_through_the_plugin_equal_the_linked_goldens() {
         .unwrap_err();
     assert!(error.to_string().contains("nowhere"), "{error}");
 }
+
+/// Span joins and `span_align` in a host that loads the bundle: the plugin's planner puts
+/// `SpanJoinExec` in place of the hash join, and the table function resolves the host's
+/// tables; results equal the linked bundle's.
+#[tokio::test]
+async fn span_joins_and_span_align_work_over_ffi() {
+    let plugin = plugin();
+    let foreign = plugin_ctx(&plugin);
+    let native = datafusion_cpg::session_context().unwrap();
+    with_tables(&foreign).await;
+    with_tables(&native).await;
+    let join = "SELECT n.kind, t.text FROM nodes n JOIN tokens t ON n.path = t.path \
+                AND t.bstart >= n.bstart AND t.bend <= n.bend ORDER BY n.kind, t.text";
+    let physical = foreign
+        .sql(join)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let plan = datafusion::physical_plan::displayable(physical.as_ref())
+        .indent(true)
+        .to_string();
+    assert!(plan.contains("SpanJoinExec"), "{plan}");
+    assert_eq!(
+        text(&run(&foreign, join).await.unwrap()),
+        text(&run(&native, join).await.unwrap())
+    );
+    let align = "SELECT text, kind, match_kind, match_score FROM span_align('tokens', 'nodes', \
+                 'contained_best', 'right_columns=kind') ORDER BY text";
+    let got = text(&run(&foreign, align).await.unwrap());
+    assert_eq!(got, text(&run(&native, align).await.unwrap()));
+    for row in [
+        "| class | ClassDef    | CONTAINED_BEST | -27.0       |",
+        "| def   | FunctionDef | CONTAINED_BEST | -12.0       |",
+        "| foo   | Name        | CONTAINED_BEST | -3.0        |",
+    ] {
+        assert!(got.contains(row), "{got}");
+    }
+}
