@@ -181,10 +181,16 @@ pub fn parse_policy(json: &str) -> Result<SqlPolicy> {
 /// the host's codecs: the planner a host without the analyzer rule installs.
 pub fn policy_query_planner(
     policy: SqlPolicy,
+    span_join: bool,
     logical_codec: FFI_LogicalExtensionCodec,
     physical_codec: FFI_PhysicalExtensionCodec,
 ) -> (FFI_QueryPlanner, Arc<QueryLog>) {
     let planner = CpgQueryPlanner::with_policy(policy);
+    let planner = if span_join {
+        planner
+    } else {
+        planner.without_span_join()
+    };
     let log = planner.log().map(Arc::clone).unwrap_or_default();
     let planner = FFI_QueryPlanner::new_with_ffi_codecs(
         GuardedQueryPlanner::wrap(PLANNER_NAME, Arc::new(planner)),

@@ -114,7 +114,7 @@ extern "C" fn policy_query_planner(
 ) -> RResult<FFI_QueryPlanner, RString> {
     into_rresult("policy_query_planner", || {
         let policy = exports::parse_policy(&policy_json)?;
-        Ok(exports::policy_query_planner(policy, logical_codec, physical_codec).0)
+        Ok(exports::policy_query_planner(policy, true, logical_codec, physical_codec).0)
     })
 }
 

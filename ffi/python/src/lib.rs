@@ -223,16 +223,18 @@ fn parse_policy(policy_json: Option<&str>) -> PyResult<Option<SqlPolicy>> {
 #[pyclass(module = "datafusion_cpg._native", name = "QueryPlanner", frozen)]
 struct QueryPlanner {
     policy: SqlPolicy,
+    span_join: bool,
     log: std::sync::Mutex<Option<std::sync::Arc<QueryLog>>>,
 }
 
 #[pymethods]
 impl QueryPlanner {
     #[new]
-    #[pyo3(signature = (policy_json=None))]
-    fn new(policy_json: Option<&str>) -> PyResult<Self> {
+    #[pyo3(signature = (policy_json=None, span_join=true))]
+    fn new(policy_json: Option<&str>, span_join: bool) -> PyResult<Self> {
         Ok(Self {
             policy: parse_policy(policy_json)?.unwrap_or_default(),
+            span_join,
             log: std::sync::Mutex::new(None),
         })
     }
@@ -246,6 +248,7 @@ impl QueryPlanner {
         let session = required_session(session, "__datafusion_query_planner__")?;
         let (planner, log) = export::policy_query_planner(
             self.policy.clone(),
+            self.span_join,
             host_logical_codec(&session)?,
             host_physical_codec(&session)?,
         );

@@ -54,7 +54,7 @@ def test_bad_input_raises_and_the_session_survives(
 def test_register_returns_every_function() -> None:
     ctx = datafusion.SessionContext()
     names = datafusion_cpg.register(ctx)
-    assert names == udfs.names() + ["cpg_query_log"]
+    assert names == udfs.names() + ["cpg_query_log", "span_align"]
     names = names[: len(udfs.names())]
     assert set(names) == {case["function"] for case in VECTORS["cases"]}
     for name in names:
@@ -165,6 +165,7 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
         "relation_planner",
         "analyzer_rule",
         "table_function",
+        "physical_optimizer_rule",
         "session_options",
     }
 

@@ -60,7 +60,9 @@ def manifest() -> dict[str, Any]:
 
 
 def install(
-    ctx: datafusion.SessionContext, policy: Mapping[str, object] | None = None
+    ctx: datafusion.SessionContext,
+    policy: Mapping[str, object] | None = None,
+    span_join: bool = True,
 ) -> datafusion.SessionContext:
     """Install the whole bundle as datafusion-python allows: the functions
     (:func:`register`), the bundle's codecs (the session's in-memory tables then cross
@@ -68,7 +70,9 @@ def install(
     ``policy`` (the keys of ``SET cpg.policy.<key>``, e.g. ``{"deny_tables":
     "datafusion.public.secret", "allow_dml": False}``; default: allow everything) on
     every plan the session runs — SQL, DataFrames, Substrait — and logs each decision
-    (:func:`query_log`).
+    (:func:`query_log`). With ``span_join`` (default) the planner executes joins on
+    ``path`` equality plus byte-span comparisons with the bundle's interval join
+    (``SpanJoinExec``); ``span_join=False`` leaves them to DataFusion's hash join.
 
     Returns the context to use from now on: datafusion-python adds codecs by deriving a
     new context that shares ``ctx``'s session. DDL and ``SET`` run eagerly inside
@@ -77,7 +81,9 @@ def install(
     register(ctx)
     codecs = _native.Codecs()
     installed = ctx.with_logical_extension_codec(codecs).with_physical_extension_codec(codecs)
-    planner = _native.QueryPlanner(None if policy is None else json.dumps(dict(policy)))
+    planner = _native.QueryPlanner(
+        None if policy is None else json.dumps(dict(policy)), span_join
+    )
     installed.set_query_planner(planner)
     setattr(installed, _PLANNER_ATTRIBUTE, planner)
     return installed

@@ -16,10 +16,12 @@ def manifest() -> dict[str, Any]:
     ...
 
 def install(
-    ctx: datafusion.SessionContext, policy: Mapping[str, object] | None = None
+    ctx: datafusion.SessionContext,
+    policy: Mapping[str, object] | None = None,
+    span_join: bool = True,
 ) -> datafusion.SessionContext:
-    """Functions, codecs and the bundle's query planner (enforcing ``policy``); returns
-    the context to use."""
+    """Functions, codecs and the bundle's query planner (enforcing ``policy``; span
+    joins unless ``span_join=False``); returns the context to use."""
     ...
 
 def query_log(ctx: datafusion.SessionContext) -> list[dict[str, Any]]:
