@@ -6,6 +6,12 @@
 //!   ORDINALITY` ("not supported yet") and cannot execute an `UNNEST` that references
 //!   a preceding `FROM` item ("Physical plan does not support logical expression
 //!   OuterReferenceColumn").
+//! - [`span_join`]: joins on a path plus byte-span comparisons run with an interval
+//!   index ([`span_join::SpanJoinExec`]) instead of comparing every pair of a file;
+//!   [`span_align`]: the best right span per left span (`span_align(...)`).
+//! - [`policy`], [`fingerprint`], [`exact_dml`], [`planner`], [`codec`], [`options`]: the
+//!   SQL policy, plan fingerprints, exact DELETE/UPDATE, the bundle's query planner, its
+//!   extension codecs and its session options (`cpg.*`).
 //!
 //! [`register`] installs everything into a `SessionContext`, [`install`] into a
 //! `SessionStateBuilder`:

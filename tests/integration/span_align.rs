@@ -225,3 +225,47 @@ async fn an_empty_right_side_matches_nothing() {
     .await;
     assert_eq!(got, ["0"]);
 }
+
+/// The README's worked example, verbatim.
+#[tokio::test]
+async fn the_readme_example() {
+    let ctx = super::common::ctx();
+    run_script(
+        &ctx,
+        "CREATE TABLE tokens(path VARCHAR, bstart BIGINT, bend BIGINT, name VARCHAR) AS VALUES \
+           ('a.py', 0, 3, 't1'), ('a.py', 14, 19, 't2'), ('a.py', 50, 52, 't3'); \
+         CREATE TABLE nodes(path VARCHAR, bstart BIGINT, bend BIGINT, kind VARCHAR) AS VALUES \
+           ('a.py', 0, 40, 'Module'), ('a.py', 0, 12, 'FunctionDef'), ('a.py', 0, 3, 'Name'), \
+           ('a.py', 13, 40, 'ClassDef');",
+    )
+    .await;
+    let got = rows(
+        &ctx,
+        "SELECT name, kind, match_kind, match_score FROM span_align('tokens', 'nodes', \
+         'contained_best', 'how=left; right_columns=kind')",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "t1|Name|CONTAINED_BEST|-3.0",
+            "t2|ClassDef|CONTAINED_BEST|-27.0",
+            "t3|NULL|NO_MATCH|NULL"
+        ]
+    );
+    let got = rows(
+        &ctx,
+        "SELECT kind, name, match_score FROM span_align('nodes', 'tokens', 'contains_best', \
+         'right_columns=name')",
+    )
+    .await;
+    assert_eq!(
+        got,
+        [
+            "ClassDef|t2|5.0",
+            "FunctionDef|t1|3.0",
+            "Module|t2|5.0",
+            "Name|t1|3.0"
+        ]
+    );
+}

@@ -38,13 +38,83 @@ pub struct AlignPlan {
     /// (path, start, end) column indices of the left and right inputs.
     pub left_span: (usize, usize, usize),
     pub right_span: (usize, usize, usize),
-    /// Left and right input columns in the output, in order.
-    pub left_output: Vec<usize>,
-    pub right_output: Vec<usize>,
+    /// Where each output column comes from, in order.
+    pub outputs: Vec<OutputColumn>,
     /// Right input columns and orders that break score ties.
     pub tie_breakers: Vec<(usize, TieBreaker)>,
-    /// The output schema: left output, right output, match_kind, match_score.
+    /// The output schema (one field per entry of `outputs`).
     pub schema: SchemaRef,
+}
+
+/// The source of one output column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputColumn {
+    Left(usize),
+    Right(usize),
+    MatchKind,
+    MatchScore,
+}
+
+impl AlignPlan {
+    /// The plan producing only the output columns `projection` names, in that order.
+    pub fn project(&self, projection: &[usize]) -> Result<Self> {
+        let outputs = projection
+            .iter()
+            .map(|i| {
+                self.outputs.get(*i).copied().ok_or_else(|| {
+                    DataFusionError::Internal(format!("span_align has no column {i}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            outputs,
+            schema: Arc::new(self.schema.project(projection)?),
+            ..self.clone()
+        })
+    }
+
+    /// The input columns the plan reads (left, right; ascending), and the plan over
+    /// inputs reduced to those columns.
+    pub fn pruned(&self) -> (Self, Vec<usize>, Vec<usize>) {
+        let mut left = vec![self.left_span.0, self.left_span.1, self.left_span.2];
+        let mut right = vec![self.right_span.0, self.right_span.1, self.right_span.2];
+        right.extend(self.tie_breakers.iter().map(|(i, _)| *i));
+        for output in &self.outputs {
+            match output {
+                OutputColumn::Left(i) => left.push(*i),
+                OutputColumn::Right(i) => right.push(*i),
+                _ => {}
+            }
+        }
+        for columns in [&mut left, &mut right] {
+            columns.sort_unstable();
+            columns.dedup();
+        }
+        let at = |columns: &[usize], i: usize| columns.binary_search(&i).unwrap_or(i);
+        let span = |columns: &[usize], (p, s, e): (usize, usize, usize)| {
+            (at(columns, p), at(columns, s), at(columns, e))
+        };
+        let plan = Self {
+            left_span: span(&left, self.left_span),
+            right_span: span(&right, self.right_span),
+            outputs: self
+                .outputs
+                .iter()
+                .map(|o| match o {
+                    OutputColumn::Left(i) => OutputColumn::Left(at(&left, *i)),
+                    OutputColumn::Right(i) => OutputColumn::Right(at(&right, *i)),
+                    other => *other,
+                })
+                .collect(),
+            tie_breakers: self
+                .tie_breakers
+                .iter()
+                .map(|(i, t)| (at(&right, *i), t.clone()))
+                .collect(),
+            ..self.clone()
+        };
+        (plan, left, right)
+    }
 }
 
 type SharedRight =
@@ -352,11 +422,9 @@ fn align_batch(plan: &AlignPlan, right: &RightSide, left: &RecordBatch) -> Resul
             let left_span = (*start, *end);
             right
                 .index
-                .candidates(*group, *start, *end, |candidate, irregular| {
-                    if irregular {
-                        return;
-                    }
-                    let Some(right_span) = right.span(candidate) else {
+                .candidates(*group, *start, *end, |candidate, span| {
+                    // Irregular right rows (reversed, or beyond Int64) never match.
+                    let Some(right_span) = span else {
                         return;
                     };
                     let Some(score) = plan.mode.score(left_span, right_span) else {
@@ -390,20 +458,24 @@ fn align_batch(plan: &AlignPlan, right: &RightSide, left: &RecordBatch) -> Resul
     let out_rows = left_rows.len();
     let left_take = UInt32Array::from(left_rows);
     let right_take = UInt32Array::from(right_rows);
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(plan.schema.fields().len());
-    for i in &plan.left_output {
-        let column = left.column(*i);
-        columns.push(if out_rows == rows {
-            Arc::clone(column)
-        } else {
-            take(column, &left_take, None)?
+    let mut kinds = Some(kinds);
+    let mut scores = Some(scores);
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(plan.outputs.len());
+    for output in &plan.outputs {
+        columns.push(match output {
+            OutputColumn::Left(i) if out_rows == rows => Arc::clone(left.column(*i)),
+            OutputColumn::Left(i) => take(left.column(*i), &left_take, None)?,
+            OutputColumn::Right(i) => take(right.batch.column(*i), &right_take, None)?,
+            OutputColumn::MatchKind => match kinds.take() {
+                Some(mut kinds) => Arc::new(kinds.finish()),
+                None => return internal_err!("span_align: match_kind output twice"),
+            },
+            OutputColumn::MatchScore => match scores.take() {
+                Some(mut scores) => Arc::new(scores.finish()),
+                None => return internal_err!("span_align: match_score output twice"),
+            },
         });
     }
-    for i in &plan.right_output {
-        columns.push(take(right.batch.column(*i), &right_take, None)?);
-    }
-    columns.push(Arc::new(kinds.finish()));
-    columns.push(Arc::new(scores.finish()));
     Ok(RecordBatch::try_new_with_options(
         Arc::clone(&plan.schema),
         columns,

@@ -12,12 +12,9 @@ use datafusion::common::{DataFusionError, Result, ScalarValue, TableReference, p
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::{TableType, provider_as_source, source_as_provider};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::projection::ProjectionExec;
 
-use super::exec::{AlignPlan, SpanAlignExec};
+use super::exec::{AlignPlan, OutputColumn, SpanAlignExec};
 use super::{AlignHow, AlignMode, AlignOptions, SpanColumnNames};
 
 /// The name of the SQL table function.
@@ -140,29 +137,51 @@ fn resolve(left: &Schema, right: &Schema, options: &AlignOptions) -> Result<Alig
         how: options.how,
         left_span,
         right_span,
-        left_output,
-        right_output,
+        outputs: left_output
+            .into_iter()
+            .map(OutputColumn::Left)
+            .chain(right_output.into_iter().map(OutputColumn::Right))
+            .chain([OutputColumn::MatchKind, OutputColumn::MatchScore])
+            .collect(),
         tie_breakers,
         schema: Arc::new(Schema::new(fields)),
     })
 }
 
-/// A physical plan for `plan`: a plain table scan goes straight to its provider (so a
-/// session passed over FFI, which cannot plan, works), anything else is planned.
+/// A physical plan for columns `columns` of `plan`: a plain table scan goes straight to
+/// its provider (so a session passed over FFI, which cannot plan, works), anything else
+/// is planned.
 async fn physical_input(
     session: &dyn Session,
     plan: &LogicalPlan,
+    columns: &[usize],
 ) -> Result<Arc<dyn ExecutionPlan>> {
     if let LogicalPlan::TableScan(scan) = plan
         && scan.filters.is_empty()
         && scan.fetch.is_none()
     {
         let provider = source_as_provider(&scan.source)?;
-        return provider
-            .scan(session, scan.projection.as_ref(), &[], None)
-            .await;
+        let projection: Vec<usize> = match &scan.projection {
+            Some(outer) => columns
+                .iter()
+                .filter_map(|c| outer.get(*c).copied())
+                .collect(),
+            None => columns.to_vec(),
+        };
+        return provider.scan(session, Some(&projection), &[], None).await;
     }
-    session.create_physical_plan(plan).await
+    let exprs: Vec<Expr> = columns
+        .iter()
+        .map(|c| {
+            Expr::Column(datafusion::common::Column::from(
+                plan.schema().qualified_field(*c),
+            ))
+        })
+        .collect();
+    let projected = LogicalPlanBuilder::from(plan.clone())
+        .project(exprs)?
+        .build()?;
+    session.create_physical_plan(&projected).await
 }
 
 #[async_trait]
@@ -182,27 +201,16 @@ impl TableProvider for SpanAlignTable {
         _filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let left = physical_input(session, &self.left).await?;
-        let right = physical_input(session, &self.right).await?;
-        let align: Arc<dyn ExecutionPlan> =
-            Arc::new(SpanAlignExec::new(left, right, self.plan.clone()));
-        let Some(projection) = projection else {
-            return Ok(align);
+        // Only the projected columns are built (a `count(*)` builds none), from only
+        // the input columns they and the alignment read.
+        let plan = match projection {
+            Some(projection) => self.plan.project(projection)?,
+            None => self.plan.clone(),
         };
-        let schema = align.schema();
-        let exprs = projection
-            .iter()
-            .map(|i| {
-                let field = schema.fields().get(*i).ok_or_else(|| {
-                    DataFusionError::Internal(format!("span_align has no column {i}"))
-                })?;
-                Ok((
-                    Arc::new(Column::new(field.name(), *i)) as Arc<dyn PhysicalExpr>,
-                    field.name().clone(),
-                ))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Arc::new(ProjectionExec::try_new(exprs, align)?))
+        let (plan, left_columns, right_columns) = plan.pruned();
+        let left = physical_input(session, &self.left, &left_columns).await?;
+        let right = physical_input(session, &self.right, &right_columns).await?;
+        Ok(Arc::new(SpanAlignExec::new(left, right, plan)))
     }
 }
 

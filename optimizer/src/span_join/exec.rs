@@ -25,7 +25,6 @@ use datafusion::common::{DataFusionError, JoinSide, JoinType, Result, internal_e
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::InputDistributionRequirements;
 use datafusion::physical_plan::execution_plan::apply_expression_roots;
 use datafusion::physical_plan::joins::utils::{ColumnIndex, JoinFilter, build_join_schema};
 use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode};
@@ -33,6 +32,7 @@ use datafusion::physical_plan::metrics::{
     BaselineMetrics, Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet, Time,
 };
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{ChildStats, InputDistributionRequirements, StatisticsArgs};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
 };
@@ -300,6 +300,19 @@ impl ExecutionPlan for SpanJoinExec {
         self.join.fetch()
     }
 
+    // The same rows as the hash join: its estimate holds.
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<datafusion::common::Statistics>],
+        args: &StatisticsArgs,
+    ) -> Result<Arc<datafusion::common::Statistics>> {
+        self.join.statistics_from_inputs(input_stats, args)
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        self.join.child_stats_requests(partition)
+    }
+
     fn execute(
         &self,
         partition: usize,
@@ -359,7 +372,6 @@ pub(crate) struct BuildSide {
     batch: RecordBatch,
     groups: KeyGroups,
     index: SpanIndex,
-    spans: Vec<RowSpan>,
     /// Build rows matched by any probe row (left, full, semi and anti joins).
     visited: Vec<AtomicU64>,
     /// Probe streams still running; the last one emits the build rows' final output.
@@ -396,16 +408,12 @@ impl BuildSide {
         } else {
             0
         };
-        reservation.try_grow(
-            index.memory_size()
-                + spans.capacity() * std::mem::size_of::<RowSpan>()
-                + visited_words * 8,
-        )?;
+        drop(spans);
+        reservation.try_grow(index.memory_size() + visited_words * 8)?;
         Ok(Self {
             batch,
             groups,
             index,
-            spans,
             visited: (0..visited_words).map(|_| AtomicU64::new(0)).collect(),
             probe_streams: AtomicUsize::new(spec.probe_streams),
             _reservation: reservation,
@@ -570,6 +578,47 @@ fn final_build_rows(join_type: JoinType, build: &BuildSide) -> Vec<u32> {
         .collect()
 }
 
+/// Candidate pairs of probe and build rows, in probe order.
+#[derive(Debug, Default)]
+struct Pairs {
+    probe: Vec<u32>,
+    build: Vec<u32>,
+}
+
+impl Pairs {
+    fn len(&self) -> usize {
+        self.probe.len()
+    }
+
+    fn push(&mut self, probe: u32, build: u32) {
+        self.probe.push(probe);
+        self.build.push(build);
+    }
+
+    /// Merges two lists in probe order (each is in probe order).
+    fn merge(self, other: Pairs) -> Pairs {
+        if other.len() == 0 {
+            return self;
+        }
+        if self.len() == 0 {
+            return other;
+        }
+        let mut out = Pairs::default();
+        let (mut i, mut j) = (0, 0);
+        while i < self.len() || j < other.len() {
+            let take_self = j >= other.len() || (i < self.len() && self.probe[i] <= other.probe[j]);
+            if take_self {
+                out.push(self.probe[i], self.build[i]);
+                i += 1;
+            } else {
+                out.push(other.probe[j], other.build[j]);
+                j += 1;
+            }
+        }
+        out
+    }
+}
+
 /// Joins the probe rows from the batch's cursor until about a batch of candidate pairs
 /// is gathered; returns the output for those rows.
 fn join_chunk(
@@ -580,59 +629,53 @@ fn join_chunk(
 ) -> Result<RecordBatch> {
     let first = current.next_row;
     let rows = current.batch.num_rows();
-    let mut probe_rows: Vec<u32> = vec![];
-    let mut build_rows: Vec<u32> = vec![];
-    let mut check_by_filter: Vec<bool> = vec![];
     let residual = spec.predicate.has_residual;
-    while current.next_row < rows && probe_rows.len() < spec.batch_size {
+    // Pairs the span comparisons accept on the bounds alone, and pairs the join filter
+    // must decide (a residual, or a row the index does not hold exactly).
+    let mut accepted = Pairs::default();
+    let mut to_filter = Pairs::default();
+    let mut seen = 0usize;
+    while current.next_row < rows && seen < spec.batch_size {
         let row = current.next_row;
         current.next_row += 1;
+        let probe_row = row as u32;
         let Some(Some(group)) = current.groups.get(row).copied() else {
             continue;
         };
         match current.spans.get(row) {
             Some(RowSpan::Regular { start, end }) => {
-                build.index.candidates(group, *start, *end, |b, irregular| {
-                    probe_rows.push(row as u32);
-                    build_rows.push(b);
-                    check_by_filter.push(irregular || residual);
+                let (ps, pe) = (*start, *end);
+                build.index.candidates(group, ps, pe, |b, span| {
+                    seen += 1;
+                    match span {
+                        Some((bs, be)) if !residual => {
+                            if spec.predicate.holds(&[bs, be, ps, pe]) {
+                                accepted.push(probe_row, b);
+                            }
+                        }
+                        _ => to_filter.push(probe_row, b),
+                    }
                 });
             }
             Some(RowSpan::Irregular) => build.index.all_rows(group, |b| {
-                probe_rows.push(row as u32);
-                build_rows.push(b);
-                check_by_filter.push(true);
+                seen += 1;
+                to_filter.push(probe_row, b);
             }),
             _ => {}
         }
     }
-    candidates.add(probe_rows.len());
-    let keep = decide(
-        spec,
-        build,
-        current,
-        &probe_rows,
-        &build_rows,
-        &check_by_filter,
-    )?;
-    let mut matched_probe: Vec<u32> = Vec::with_capacity(probe_rows.len());
-    let mut matched_build: Vec<u32> = Vec::with_capacity(probe_rows.len());
-    for ((p, b), k) in probe_rows.iter().zip(&build_rows).zip(&keep) {
-        if *k {
-            matched_probe.push(*p);
-            matched_build.push(*b);
-        }
-    }
+    candidates.add(seen);
+    let matched = accepted.merge(filter_pairs(spec, build, current, to_filter)?);
     if needs_visited(spec.join_type) {
-        for b in &matched_build {
+        for b in &matched.build {
             build.visit(*b);
         }
     }
     let last = current.next_row;
-    let (build_out, probe_out): (Vec<Option<u32>>, Vec<Option<u32>>) = match spec.join_type {
+    let (build_out, probe_out) = match spec.join_type {
         JoinType::Inner | JoinType::Left => (
-            matched_build.iter().map(|b| Some(*b)).collect(),
-            matched_probe.iter().map(|p| Some(*p)).collect(),
+            UInt32Array::from(matched.build),
+            UInt32Array::from(matched.probe),
         ),
         JoinType::Right | JoinType::Full => {
             let mut build_out = vec![];
@@ -640,8 +683,8 @@ fn join_chunk(
             let mut at = 0;
             for row in first as u32..last as u32 {
                 let mut any = false;
-                while at < matched_probe.len() && matched_probe[at] == row {
-                    build_out.push(Some(matched_build[at]));
+                while at < matched.len() && matched.probe[at] == row {
+                    build_out.push(Some(matched.build[at]));
                     probe_out.push(Some(row));
                     at += 1;
                     any = true;
@@ -651,7 +694,7 @@ fn join_chunk(
                     probe_out.push(Some(row));
                 }
             }
-            (build_out, probe_out)
+            (UInt32Array::from(build_out), UInt32Array::from(probe_out))
         }
         JoinType::RightSemi | JoinType::RightAnti => {
             let semi = spec.join_type == JoinType::RightSemi;
@@ -659,63 +702,40 @@ fn join_chunk(
             let mut at = 0;
             for row in first as u32..last as u32 {
                 let mut any = false;
-                while at < matched_probe.len() && matched_probe[at] == row {
+                while at < matched.len() && matched.probe[at] == row {
                     at += 1;
                     any = true;
                 }
                 if any == semi {
-                    probe_out.push(Some(row));
+                    probe_out.push(row);
                 }
             }
-            (vec![None; probe_out.len()], probe_out)
+            (
+                UInt32Array::new_null(probe_out.len()),
+                UInt32Array::from(probe_out),
+            )
         }
         // Left semi/anti joins emit build rows after probing; mark joins are not planned.
-        _ => (vec![], vec![]),
+        _ => (
+            UInt32Array::from(Vec::<u32>::new()),
+            UInt32Array::from(Vec::<u32>::new()),
+        ),
     };
-    output_batch(
-        spec,
-        build,
-        &UInt32Array::from(build_out),
-        Some(&current.batch),
-        &UInt32Array::from(probe_out),
-    )
+    output_batch(spec, build, &build_out, Some(&current.batch), &probe_out)
 }
 
-/// Which candidate pairs the join filter accepts: natively on the bounds when the
-/// filter is only span comparisons, else by evaluating it on the pairs.
-fn decide(
+/// The pairs the join filter accepts, evaluated on the pairs' columns.
+fn filter_pairs(
     spec: &ProbeSpec,
     build: &BuildSide,
     current: &ProbeBatch,
-    probe_rows: &[u32],
-    build_rows: &[u32],
-    check_by_filter: &[bool],
-) -> Result<Vec<bool>> {
-    let mut keep = vec![false; probe_rows.len()];
-    let mut by_filter = vec![];
-    for (i, ((p, b), check)) in probe_rows
-        .iter()
-        .zip(build_rows)
-        .zip(check_by_filter)
-        .enumerate()
-    {
-        if *check {
-            by_filter.push(i);
-            continue;
-        }
-        if let (
-            Some(RowSpan::Regular { start: bs, end: be }),
-            Some(RowSpan::Regular { start: ps, end: pe }),
-        ) = (build.spans.get(*b as usize), current.spans.get(*p as usize))
-        {
-            keep[i] = spec.predicate.holds(&[*bs, *be, *ps, *pe]);
-        }
+    pairs: Pairs,
+) -> Result<Pairs> {
+    if pairs.len() == 0 {
+        return Ok(pairs);
     }
-    if by_filter.is_empty() {
-        return Ok(keep);
-    }
-    let build_take = UInt32Array::from_iter_values(by_filter.iter().map(|i| build_rows[*i]));
-    let probe_take = UInt32Array::from_iter_values(by_filter.iter().map(|i| probe_rows[*i]));
+    let build_take = UInt32Array::from(pairs.build.clone());
+    let probe_take = UInt32Array::from(pairs.probe.clone());
     let columns = spec
         .filter
         .column_indices()
@@ -725,23 +745,26 @@ fn decide(
             _ => take(current.batch.column(c.index), &probe_take, None),
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let pairs = RecordBatch::try_new_with_options(
+    let batch = RecordBatch::try_new_with_options(
         Arc::clone(spec.filter.schema()),
         columns,
-        &RecordBatchOptions::new().with_row_count(Some(by_filter.len())),
+        &RecordBatchOptions::new().with_row_count(Some(pairs.len())),
     )?;
     let result = spec
         .filter
         .expression()
-        .evaluate(&pairs)?
-        .into_array(by_filter.len())?;
+        .evaluate(&batch)?
+        .into_array(pairs.len())?;
     let result = result.as_boolean_opt().ok_or_else(|| {
         DataFusionError::Internal("span join filter did not evaluate to booleans".into())
     })?;
-    for (j, i) in by_filter.iter().enumerate() {
-        keep[*i] = result.is_valid(j) && result.value(j);
+    let mut kept = Pairs::default();
+    for (i, (p, b)) in pairs.probe.iter().zip(&pairs.build).enumerate() {
+        if result.is_valid(i) && result.value(i) {
+            kept.push(*p, *b);
+        }
     }
-    Ok(keep)
+    Ok(kept)
 }
 
 /// The output rows `build_rows[i]` joined with `probe_rows[i]` (NULL: that side's

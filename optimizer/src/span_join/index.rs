@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::datatypes::{self, DataType};
-use datafusion::arrow::row::{RowConverter, Rows, SortField};
+use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::common::{DataFusionError, NullEquality, Result};
 
 /// A row's span as the index sees it.
@@ -90,10 +90,21 @@ fn bounds(array: &ArrayRef) -> Result<Vec<Bound>> {
     })
 }
 
-/// Maps each row's equi-join key to a group number.
+/// How keys are read as bytes: a single string column directly (NULL keys match
+/// nothing), anything else in Arrow's row format.
+#[derive(Debug)]
+enum KeyEncoding {
+    /// No keys: every row is in group 0.
+    None,
+    Strings,
+    Rows(RowConverter),
+}
+
+/// Maps each row's equi-join key to a group number. Rows of one key usually come
+/// together (a file's spans), so the previous row's key is checked before hashing.
 #[derive(Debug)]
 pub struct KeyGroups {
-    converter: Option<RowConverter>,
+    encoding: KeyEncoding,
     null_equality: NullEquality,
     groups: HashMap<Box<[u8]>, u32>,
 }
@@ -101,25 +112,28 @@ pub struct KeyGroups {
 impl KeyGroups {
     /// Groups for keys of `types` (none: every row is in group 0).
     pub fn new(types: &[DataType], null_equality: NullEquality) -> Result<Self> {
-        let converter = if types.is_empty() {
-            None
-        } else {
-            Some(RowConverter::new(
+        let encoding = match types {
+            [] => KeyEncoding::None,
+            [DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View]
+                if null_equality == NullEquality::NullEqualsNothing =>
+            {
+                KeyEncoding::Strings
+            }
+            _ => KeyEncoding::Rows(RowConverter::new(
                 types.iter().map(|t| SortField::new(t.clone())).collect(),
-            )?)
+            )?),
         };
         Ok(Self {
-            converter,
+            encoding,
             null_equality,
             groups: HashMap::new(),
         })
     }
 
     pub fn len(&self) -> usize {
-        if self.converter.is_none() {
-            1
-        } else {
-            self.groups.len()
+        match self.encoding {
+            KeyEncoding::None => 1,
+            _ => self.groups.len(),
         }
     }
 
@@ -130,65 +144,99 @@ impl KeyGroups {
     /// The group of every row of `keys`, adding groups for new keys; `None` for a row
     /// that can match nothing (a NULL key part when NULLs are not equal).
     pub fn assign(&mut self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
-        let Some((converted, nulls)) = self.convert(keys, rows)? else {
-            return Ok(vec![Some(0); rows]);
-        };
+        let groups = &mut self.groups;
         let mut out = Vec::with_capacity(rows);
-        for (row, null) in nulls.iter().enumerate() {
-            if *null {
-                out.push(None);
-                continue;
-            }
-            let key = converted.row(row);
-            let next = self.groups.len() as u32;
-            let group = match self.groups.get(key.as_ref()) {
-                Some(group) => *group,
-                None => {
-                    self.groups.insert(key.as_ref().into(), next);
-                    next
+        let mut last: Option<(Vec<u8>, u32)> = None;
+        for_each_key(&self.encoding, self.null_equality, keys, rows, |key| {
+            let group = key.map(|key| match &last {
+                Some((last_key, group)) if last_key.as_slice() == key => *group,
+                _ => {
+                    let next = groups.len() as u32;
+                    let group = *groups.entry(key.into()).or_insert(next);
+                    last = Some((key.to_vec(), group));
+                    group
                 }
-            };
-            out.push(Some(group));
-        }
+            });
+            out.push(group);
+        })?;
         Ok(out)
     }
 
     /// The group of every row of `keys`, `None` where the key is unknown or can match
     /// nothing.
     pub fn lookup(&self, keys: &[ArrayRef], rows: usize) -> Result<Vec<Option<u32>>> {
-        let Some((converted, nulls)) = self.convert(keys, rows)? else {
-            return Ok(vec![Some(0); rows]);
-        };
-        Ok(nulls
-            .iter()
-            .enumerate()
-            .map(|(row, null)| {
-                if *null {
-                    None
-                } else {
-                    self.groups.get(converted.row(row).as_ref()).copied()
+        let mut out = Vec::with_capacity(rows);
+        let mut last: Option<(Vec<u8>, Option<u32>)> = None;
+        for_each_key(&self.encoding, self.null_equality, keys, rows, |key| {
+            let group = key.and_then(|key| match &last {
+                Some((last_key, group)) if last_key.as_slice() == key => *group,
+                _ => {
+                    let group = self.groups.get(key).copied();
+                    last = Some((key.to_vec(), group));
+                    group
                 }
-            })
-            .collect())
+            });
+            out.push(group);
+        })?;
+        Ok(out)
     }
+}
 
-    fn convert(&self, keys: &[ArrayRef], rows: usize) -> Result<Option<(Rows, Vec<bool>)>> {
-        let Some(converter) = &self.converter else {
-            return Ok(None);
-        };
-        let converted = converter.convert_columns(keys)?;
-        let mut nulls = vec![false; rows];
-        if self.null_equality == NullEquality::NullEqualsNothing {
-            for key in keys {
-                if let Some(key_nulls) = key.logical_nulls() {
-                    for (row, null) in nulls.iter_mut().enumerate() {
-                        *null |= key_nulls.is_null(row);
-                    }
+/// Calls `each` with every row's key bytes, `None` for a key that matches nothing.
+fn for_each_key(
+    encoding: &KeyEncoding,
+    null_equality: NullEquality,
+    keys: &[ArrayRef],
+    rows: usize,
+    mut each: impl FnMut(Option<&[u8]>),
+) -> Result<()> {
+    match encoding {
+        KeyEncoding::None => {
+            for _ in 0..rows {
+                each(Some(&[]));
+            }
+        }
+        KeyEncoding::Strings => {
+            let Some(key) = keys.first() else {
+                return Err(DataFusionError::Internal("span join: no key column".into()));
+            };
+            match key.data_type() {
+                DataType::Utf8 => key
+                    .as_string::<i32>()
+                    .iter()
+                    .for_each(|v| each(v.map(str::as_bytes))),
+                DataType::LargeUtf8 => key
+                    .as_string::<i64>()
+                    .iter()
+                    .for_each(|v| each(v.map(str::as_bytes))),
+                DataType::Utf8View => key
+                    .as_string_view()
+                    .iter()
+                    .for_each(|v| each(v.map(str::as_bytes))),
+                other => {
+                    return Err(DataFusionError::Internal(format!(
+                        "span join: string key expected, got {other}"
+                    )));
                 }
             }
         }
-        Ok(Some((converted, nulls)))
+        KeyEncoding::Rows(converter) => {
+            let converted = converter.convert_columns(keys)?;
+            let nulls: Vec<_> = if null_equality == NullEquality::NullEqualsNothing {
+                keys.iter().filter_map(|k| k.logical_nulls()).collect()
+            } else {
+                vec![]
+            };
+            for row in 0..rows {
+                if nulls.iter().any(|n| n.is_null(row)) {
+                    each(None);
+                } else {
+                    each(Some(converted.row(row).as_ref()));
+                }
+            }
+        }
     }
+    Ok(())
 }
 
 /// The spans of one group: a slice of the index's arrays and the group's irregular rows.
@@ -300,10 +348,16 @@ impl SpanIndex {
         k as i32 - 1
     }
 
-    /// Calls `found` with every build row of `group` whose span may meet the closed
-    /// span `start..=end`: the indexed ones whose closed span overlaps it, in start
-    /// order, then the group's irregular rows. Returns whether any was irregular.
-    pub fn candidates(&self, group: u32, start: i64, end: i64, mut found: impl FnMut(u32, bool)) {
+    /// Calls `found` with every indexed build row of `group` whose closed span overlaps
+    /// the closed span `start..=end` (and that span), in start order, then with each of
+    /// the group's irregular rows (and `None`).
+    pub fn candidates(
+        &self,
+        group: u32,
+        start: i64,
+        end: i64,
+        mut found: impl FnMut(u32, Option<(i64, i64)>),
+    ) {
         let Some(g) = self.groups.get(group as usize) else {
             return;
         };
@@ -326,7 +380,7 @@ impl SpanIndex {
                             break;
                         }
                         if start <= ends[i] {
-                            found(rows[i], false);
+                            found(rows[i], Some((starts[i], ends[i])));
                         }
                     }
                 } else if !left_done {
@@ -337,14 +391,14 @@ impl SpanIndex {
                     }
                 } else if x < n && starts[x] <= end {
                     if start <= ends[x] {
-                        found(rows[x], false);
+                        found(rows[x], Some((starts[x], ends[x])));
                     }
                     stack.push((x + (1usize << (k - 1)), k - 1, false));
                 }
             }
         }
         for row in &g.irregular {
-            found(*row, true);
+            found(*row, None);
         }
     }
 
