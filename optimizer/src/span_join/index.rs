@@ -264,13 +264,33 @@ pub struct SpanIndex {
 impl SpanIndex {
     /// Indexes the rows with a group and a regular span; `groups` is the number of groups.
     pub fn build(row_groups: &[Option<u32>], spans: &[RowSpan], groups: usize) -> Self {
-        let mut entries: Vec<(u32, i64, i64, u32)> = Vec::with_capacity(spans.len());
         let mut group_list = vec![Group::default(); groups];
+        // Bucket the regular rows by group (counting sort), then sort each group by start.
+        for (group, span) in row_groups.iter().zip(spans) {
+            let Some(g) = group.and_then(|g| group_list.get_mut(g as usize)) else {
+                continue;
+            };
+            if let RowSpan::Regular { .. } = span {
+                g.len += 1;
+            }
+        }
+        let mut total = 0;
+        for g in &mut group_list {
+            g.offset = total;
+            total += g.len;
+        }
+        let mut fill: Vec<usize> = group_list.iter().map(|g| g.offset).collect();
+        let mut entries: Vec<(i64, i64, u32)> = vec![(0, 0, 0); total];
         for (row, (group, span)) in row_groups.iter().zip(spans).enumerate() {
             let Some(group) = group else { continue };
             match span {
                 RowSpan::Regular { start, end } => {
-                    entries.push((*group, *start, *end, row as u32));
+                    if let Some(at) = fill.get_mut(*group as usize)
+                        && let Some(entry) = entries.get_mut(*at)
+                    {
+                        *entry = (*start, *end, row as u32);
+                        *at += 1;
+                    }
                 }
                 RowSpan::Irregular => {
                     if let Some(g) = group_list.get_mut(*group as usize) {
@@ -280,32 +300,26 @@ impl SpanIndex {
                 RowSpan::Never => {}
             }
         }
-        entries.sort_unstable();
+        for g in &group_list {
+            let slice = &mut entries[g.offset..g.offset + g.len];
+            // Extracted spans usually come in document order: nothing to sort.
+            if !slice.is_sorted_by_key(|e| e.0) {
+                slice.sort_unstable_by_key(|e| (e.0, e.2));
+            }
+        }
         let mut index = Self {
-            starts: entries.iter().map(|e| e.1).collect(),
-            ends: entries.iter().map(|e| e.2).collect(),
-            max_ends: entries.iter().map(|e| e.2).collect(),
-            rows: entries.iter().map(|e| e.3).collect(),
+            starts: entries.iter().map(|e| e.0).collect(),
+            ends: entries.iter().map(|e| e.1).collect(),
+            max_ends: entries.iter().map(|e| e.1).collect(),
+            rows: entries.iter().map(|e| e.2).collect(),
             groups: vec![],
         };
-        let mut at = 0;
-        while at < entries.len() {
-            let group = entries[at].0 as usize;
-            let len = entries[at..]
-                .iter()
-                .take_while(|e| e.0 as usize == group)
-                .count();
-            if let Some(g) = group_list.get_mut(group) {
-                g.offset = at;
-                g.len = len;
-                g.root_level = index.augment(at, len);
-            }
-            at += len;
-        }
         for g in &mut group_list {
-            if g.len == 0 {
-                g.root_level = -1;
-            }
+            g.root_level = if g.len == 0 {
+                -1
+            } else {
+                index.augment(g.offset, g.len)
+            };
         }
         index.groups = group_list;
         index
@@ -367,11 +381,16 @@ impl SpanIndex {
             let max = &self.max_ends[g.offset..g.offset + g.len];
             let rows = &self.rows[g.offset..g.offset + g.len];
             let n = g.len;
-            // (node, level, left child done)
-            let mut stack: Vec<(usize, u32, bool)> = Vec::with_capacity(64);
+            // (node, level, left child done); the tree has at most 64 levels and the
+            // stack holds at most two entries per level.
+            let mut stack = [(0usize, 0u32, false); 130];
+            let mut top = 0;
             let root = g.root_level as u32;
-            stack.push(((1usize << root) - 1, root, false));
-            while let Some((x, k, left_done)) = stack.pop() {
+            stack[0] = ((1usize << root) - 1, root, false);
+            top += 1;
+            while top > 0 {
+                top -= 1;
+                let (x, k, left_done) = stack[top];
                 if k <= 3 {
                     let i0 = (x >> k) << k;
                     let i1 = (i0 + (1usize << (k + 1)) - 1).min(n);
@@ -385,15 +404,18 @@ impl SpanIndex {
                     }
                 } else if !left_done {
                     let y = x - (1usize << (k - 1));
-                    stack.push((x, k, true));
+                    stack[top] = (x, k, true);
+                    top += 1;
                     if y >= n || max[y] >= start {
-                        stack.push((y, k - 1, false));
+                        stack[top] = (y, k - 1, false);
+                        top += 1;
                     }
                 } else if x < n && starts[x] <= end {
                     if start <= ends[x] {
                         found(rows[x], Some((starts[x], ends[x])));
                     }
-                    stack.push((x + (1usize << (k - 1)), k - 1, false));
+                    stack[top] = (x + (1usize << (k - 1)), k - 1, false);
+                    top += 1;
                 }
             }
         }
