@@ -8,8 +8,9 @@ Two data sets, each a ``nodes.parquet`` and a ``tokens.parquet`` with columns
 - ``synthetic/``: 1,000 files, 1,000 tokens and 1,000 AST-like nodes per file (1M × 1M).
   Tokens are consecutive (1–8 bytes, gaps of 0–2); a node covers a run of tokens whose
   length is geometric (mean ~7), plus one module node per file covering it whole.
-- ``stdlib/``: the AST nodes and tokens of the CPython standard library on this machine,
-  extracted with ``examples/extract_spans.py`` (nodes also carry ``depth``).
+- ``stdlib/``: the AST nodes and tokens of the CPython standard library on this machine
+  (``sysconfig`` ``stdlib`` without ``site-packages``), extracted with
+  ``examples/extract_spans.py`` (nodes also carry ``depth``).
 
 Usage: ``.venv/bin/python benches/span_data.py [OUT_DIR]`` (default
 ``~/.cache/datafusion-cpg/bench-data``; existing files are kept). Needs numpy and pyarrow
@@ -25,6 +26,7 @@ import sysconfig
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -75,10 +77,17 @@ def stdlib(out: pathlib.Path) -> None:
             [sys.executable, str(REPO / "examples/extract_spans.py"), source, str(csv_dir)],
             check=True,
         )
-    read = pacsv.ReadOptions(use_threads=True)
+    read = pacsv.ReadOptions(use_threads=True, block_size=256 << 20)
     parse = pacsv.ParseOptions(newlines_in_values=True)
-    nodes = pacsv.read_csv(csv_dir / "ast_nodes.csv", read_options=read, parse_options=parse)
-    tokens = pacsv.read_csv(csv_dir / "tokens.csv", read_options=read, parse_options=parse)
+
+    def load(file: str, columns: list[str]) -> pa.Table:
+        convert = pacsv.ConvertOptions(include_columns=columns)
+        table = pacsv.read_csv(csv_dir / file, read_options=read, parse_options=parse, convert_options=convert)
+        # site-packages is not the standard library.
+        return table.filter(pc.invert(pc.starts_with(table["path"], "site-packages/")))
+
+    nodes = load("ast_nodes.csv", ["path", "bstart", "bend", "kind", "depth"])
+    tokens = load("tokens.csv", ["path", "bstart", "bend", "kind"])
     for name, table, extra in [("nodes", nodes, ["depth"]), ("tokens", tokens, [])]:
         columns = {
             "path": table["path"],

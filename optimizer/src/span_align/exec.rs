@@ -28,7 +28,7 @@ use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{AlignHow, AlignMode, TieBreaker};
-use crate::span_join::index::{KeyGroups, RowSpan, SpanIndex};
+use crate::span_join::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
 
 /// Column positions and choices the operator needs, resolved against its inputs.
 #[derive(Debug, Clone)]
@@ -414,15 +414,17 @@ fn align_batch(plan: &AlignPlan, right: &RightSide, left: &RecordBatch) -> Resul
     let mut right_rows: Vec<Option<u32>> = Vec::with_capacity(rows);
     let mut kinds = StringBuilder::with_capacity(rows, rows * 8);
     let mut scores = Float64Builder::with_capacity(rows);
+    let mut cursor = Cursor::default();
     for row in 0..rows {
         let mut best: Option<(u32, i64)> = None;
         if let (Some(Some(group)), Some(RowSpan::Regular { start, end })) =
             (groups.get(row), spans.get(row))
         {
             let left_span = (*start, *end);
+            let (low, high) = plan.mode.query(left_span);
             right
                 .index
-                .candidates(*group, *start, *end, |candidate, span| {
+                .candidates_after(&mut cursor, *group, low, high, |candidate, span| {
                     // Irregular right rows (reversed, or beyond Int64) never match.
                     let Some(right_span) = span else {
                         return;

@@ -87,6 +87,17 @@ impl AlignMode {
             })
     }
 
+    /// The closed index query `(low, high)` (right spans with `end >= low` and `start <=
+    /// high`) that holds every right span qualifying for left span `(start, end)`.
+    #[inline]
+    pub fn query(self, (start, end): (i64, i64)) -> (i64, i64) {
+        match self {
+            // r.start <= l.start and r.end >= l.end
+            Self::ContainedBest | Self::Exact => (end, start),
+            Self::ContainsBest | Self::OverlapBest => (start, end),
+        }
+    }
+
     /// The score of right span `r` for left span `l` if it qualifies.
     #[inline]
     pub fn score(self, (ls, le): (i64, i64), (rs, re): (i64, i64)) -> Option<i64> {

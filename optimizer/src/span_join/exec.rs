@@ -39,7 +39,7 @@ use datafusion::physical_plan::{
 use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 
-use super::index::{KeyGroups, RowSpan, SpanIndex};
+use super::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
 use super::predicate::SpanPredicate;
 
 type SharedBuild =
@@ -326,6 +326,7 @@ impl ExecutionPlan for SpanJoinExec {
             spec: Arc::new(ProbeSpec {
                 keys: self.join.on().iter().map(|(_, r)| Arc::clone(r)).collect(),
                 predicate: self.predicate.clone(),
+                build_only: self.predicate.build_only(),
                 filter: filter.clone(),
                 join_type: *self.join.join_type(),
                 output_columns: self.output_columns.clone(),
@@ -444,6 +445,8 @@ fn evaluate(exprs: &[Arc<dyn PhysicalExpr>], batch: &RecordBatch) -> Result<Vec<
 struct ProbeSpec {
     keys: Vec<Arc<dyn PhysicalExpr>>,
     predicate: SpanPredicate,
+    /// The predicate's comparisons among build bounds alone (usually none).
+    build_only: Vec<super::predicate::Comparison>,
     filter: JoinFilter,
     join_type: JoinType,
     output_columns: Vec<ColumnIndex>,
@@ -635,6 +638,7 @@ fn join_chunk(
     let mut accepted = Pairs::default();
     let mut to_filter = Pairs::default();
     let mut seen = 0usize;
+    let mut cursor = Cursor::default();
     while current.next_row < rows && seen < spec.batch_size {
         let row = current.next_row;
         current.next_row += 1;
@@ -643,19 +647,41 @@ fn join_chunk(
             continue;
         };
         match current.spans.get(row) {
-            Some(RowSpan::Regular { start, end }) => {
-                let (ps, pe) = (*start, *end);
-                build.index.candidates(group, ps, pe, |b, span| {
-                    seen += 1;
-                    match span {
-                        Some((bs, be)) if !residual => {
-                            if spec.predicate.holds(&[bs, be, ps, pe]) {
-                                accepted.push(probe_row, b);
+            Some(RowSpan::Regular { start, end }) if !residual => {
+                // The index is asked for exactly the spans the comparisons admit.
+                if let Some(bounds) = spec.predicate.build_bounds(*start, *end) {
+                    let (low, high) = bounds.query();
+                    build
+                        .index
+                        .candidates_after(&mut cursor, group, low, high, |b, span| {
+                            seen += 1;
+                            match span {
+                                Some((bs, be)) => {
+                                    if bounds.admits(bs, be)
+                                        && (spec.build_only.is_empty()
+                                            || spec.predicate.holds(&[bs, be, *start, *end]))
+                                    {
+                                        accepted.push(probe_row, b);
+                                    }
+                                }
+                                None => to_filter.push(probe_row, b),
                             }
-                        }
-                        _ => to_filter.push(probe_row, b),
-                    }
-                });
+                        });
+                } else {
+                    // No regular span can match; irregular ones still get the filter.
+                    build.index.irregular_rows(group, |b| {
+                        seen += 1;
+                        to_filter.push(probe_row, b);
+                    });
+                }
+            }
+            Some(RowSpan::Regular { start, end }) => {
+                build
+                    .index
+                    .candidates_after(&mut cursor, group, *start, *end, |b, _| {
+                        seen += 1;
+                        to_filter.push(probe_row, b);
+                    });
             }
             Some(RowSpan::Irregular) => build.index.all_rows(group, |b| {
                 seen += 1;

@@ -249,6 +249,18 @@ struct Group {
     irregular: Vec<u32>,
 }
 
+/// The answer of the last query, for [`SpanIndex::candidates_after`].
+#[derive(Debug, Default)]
+pub struct Cursor {
+    group: Option<u32>,
+    start: i64,
+    end: i64,
+    /// Positions (within the group) of the spans of the answer, in start order.
+    active: Vec<usize>,
+    /// The first position whose span starts after `end`.
+    next: usize,
+}
+
 /// See the module docs.
 #[derive(Debug, Default)]
 pub struct SpanIndex {
@@ -365,8 +377,24 @@ impl SpanIndex {
     /// Calls `found` with every indexed build row of `group` whose closed span overlaps
     /// the closed span `start..=end` (and that span), in start order, then with each of
     /// the group's irregular rows (and `None`).
+    #[inline]
     pub fn candidates(
         &self,
+        group: u32,
+        start: i64,
+        end: i64,
+        found: impl FnMut(u32, Option<(i64, i64)>),
+    ) {
+        self.candidates_after(&mut Cursor::default(), group, start, end, found)
+    }
+
+    /// [`Self::candidates`], reusing the previous query's answer in `cursor` when this
+    /// query continues it (same group, neither bound smaller): a sweep over the spans
+    /// sorted by start, so probe rows in document order cost O(1 + answer) each.
+    #[inline]
+    pub fn candidates_after(
+        &self,
+        cursor: &mut Cursor,
         group: u32,
         start: i64,
         end: i64,
@@ -375,52 +403,93 @@ impl SpanIndex {
         let Some(g) = self.groups.get(group as usize) else {
             return;
         };
-        if g.root_level >= 0 {
-            let starts = &self.starts[g.offset..g.offset + g.len];
-            let ends = &self.ends[g.offset..g.offset + g.len];
-            let max = &self.max_ends[g.offset..g.offset + g.len];
-            let rows = &self.rows[g.offset..g.offset + g.len];
-            let n = g.len;
-            // (node, level, left child done); the tree has at most 64 levels and the
-            // stack holds at most two entries per level.
-            let mut stack = [(0usize, 0u32, false); 130];
-            let mut top = 0;
-            let root = g.root_level as u32;
-            stack[0] = ((1usize << root) - 1, root, false);
-            top += 1;
-            while top > 0 {
-                top -= 1;
-                let (x, k, left_done) = stack[top];
-                if k <= 3 {
-                    let i0 = (x >> k) << k;
-                    let i1 = (i0 + (1usize << (k + 1)) - 1).min(n);
-                    for i in i0..i1 {
-                        if starts[i] > end {
-                            break;
-                        }
-                        if start <= ends[i] {
-                            found(rows[i], Some((starts[i], ends[i])));
-                        }
-                    }
-                } else if !left_done {
-                    let y = x - (1usize << (k - 1));
-                    stack[top] = (x, k, true);
-                    top += 1;
-                    if y >= n || max[y] >= start {
-                        stack[top] = (y, k - 1, false);
-                        top += 1;
-                    }
-                } else if x < n && starts[x] <= end {
-                    if start <= ends[x] {
-                        found(rows[x], Some((starts[x], ends[x])));
-                    }
-                    stack[top] = (x + (1usize << (k - 1)), k - 1, false);
-                    top += 1;
+        let range = g.offset..g.offset + g.len;
+        let (starts, ends, rows) = (
+            &self.starts[range.clone()],
+            &self.ends[range.clone()],
+            &self.rows[range],
+        );
+        let continues = cursor.group == Some(group) && start >= cursor.start && end >= cursor.end;
+        if continues {
+            // Spans whose end is before `start` never match again: later queries start
+            // no earlier. Spans starting up to `end` join.
+            cursor.active.retain(|i| ends[*i] >= start);
+            while cursor.next < g.len && starts[cursor.next] <= end {
+                if ends[cursor.next] >= start {
+                    cursor.active.push(cursor.next);
                 }
+                cursor.next += 1;
             }
+        } else {
+            cursor.active.clear();
+            self.query(g, start, end, |i| cursor.active.push(i));
+            cursor.next = starts.partition_point(|s| *s <= end);
+            cursor.group = Some(group);
+        }
+        cursor.start = start;
+        cursor.end = end;
+        for i in &cursor.active {
+            found(rows[*i], Some((starts[*i], ends[*i])));
         }
         for row in &g.irregular {
             found(*row, None);
+        }
+    }
+
+    /// The positions (within the group) of the spans whose closed span overlaps
+    /// `start..=end`, in start order: the implicit tree's query (cgranges
+    /// `cr_overlap`).
+    fn query(&self, g: &Group, start: i64, end: i64, mut found: impl FnMut(usize)) {
+        if g.root_level < 0 {
+            return;
+        }
+        let starts = &self.starts[g.offset..g.offset + g.len];
+        let ends = &self.ends[g.offset..g.offset + g.len];
+        let max = &self.max_ends[g.offset..g.offset + g.len];
+        let n = g.len;
+        // (node, level, left child done); the tree has at most 64 levels and the
+        // stack holds at most two entries per level.
+        let mut stack = [(0usize, 0u32, false); 130];
+        let mut top = 0;
+        let root = g.root_level as u32;
+        stack[0] = ((1usize << root) - 1, root, false);
+        top += 1;
+        while top > 0 {
+            top -= 1;
+            let (x, k, left_done) = stack[top];
+            if k <= 3 {
+                let i0 = (x >> k) << k;
+                let i1 = (i0 + (1usize << (k + 1)) - 1).min(n);
+                for i in i0..i1 {
+                    if starts[i] > end {
+                        break;
+                    }
+                    if start <= ends[i] {
+                        found(i);
+                    }
+                }
+            } else if !left_done {
+                let y = x - (1usize << (k - 1));
+                stack[top] = (x, k, true);
+                top += 1;
+                if y >= n || max[y] >= start {
+                    stack[top] = (y, k - 1, false);
+                    top += 1;
+                }
+            } else if x < n && starts[x] <= end {
+                if start <= ends[x] {
+                    found(x);
+                }
+                stack[top] = (x + (1usize << (k - 1)), k - 1, false);
+                top += 1;
+            }
+        }
+    }
+
+    /// Calls `found` with each irregular row of `group`.
+    pub fn irregular_rows(&self, group: u32, mut found: impl FnMut(u32)) {
+        if let Some(g) = self.groups.get(group as usize) {
+            g.irregular.iter().for_each(|row| found(*row));
         }
     }
 
@@ -494,6 +563,21 @@ mod tests {
                     .map(|(i, _)| i as u32)
                     .collect();
                 assert_eq!(got, want, "n={n} query {start}..={end}");
+                // Queries in ascending order through one cursor (the sweep) and
+                // out of order (the tree) give the same answers.
+                let mut cursor = Cursor::default();
+                for (s, e) in [
+                    (start, end),
+                    (start, end + 3),
+                    (start + 2, end + 3),
+                    (start - 5, end),
+                ] {
+                    let mut swept = vec![];
+                    index.candidates_after(&mut cursor, 0, s, e, |row, _| swept.push(row));
+                    let mut fresh = vec![];
+                    index.candidates(0, s, e, |row, _| fresh.push(row));
+                    assert_eq!(swept, fresh, "n={n} query {s}..={e} after {start}..={end}");
+                }
             }
         }
     }

@@ -29,6 +29,13 @@ pub enum Var {
     ProbeEnd = 3,
 }
 
+fn range_of(bounds: &mut BuildBounds, var: Var) -> &mut (i64, i64) {
+    match var {
+        Var::BuildStart => &mut bounds.start,
+        _ => &mut bounds.end,
+    }
+}
+
 /// `left op right` over span bounds, `op` one of `<`, `<=`, `=` (others are flipped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Comparison {
@@ -62,11 +69,89 @@ pub struct SpanPredicate {
     pub has_residual: bool,
 }
 
+/// The build spans a probe span can match under the comparisons: ranges for the
+/// build start and end (closed; integers, so `a < b` is `a <= b - 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuildBounds {
+    pub start: (i64, i64),
+    pub end: (i64, i64),
+}
+
+impl BuildBounds {
+    /// The closed query of the interval index: a regular build span (start <= end)
+    /// within these bounds has `start <= .1` and `end >= .0`.
+    #[inline]
+    pub fn query(&self) -> (i64, i64) {
+        (self.end.0.max(self.start.0), self.start.1.min(self.end.1))
+    }
+
+    #[inline]
+    pub fn admits(&self, start: i64, end: i64) -> bool {
+        self.start.0 <= start && start <= self.start.1 && self.end.0 <= end && end <= self.end.1
+    }
+}
+
 impl SpanPredicate {
     /// Whether all comparisons hold for the bounds `[build start, build end, probe
     /// start, probe end]`.
     pub fn holds(&self, values: &[i64; 4]) -> bool {
         self.comparisons.iter().all(|c| c.holds(values))
+    }
+
+    /// The bounds a build span must meet to match probe span `probe_start..probe_end`
+    /// under the comparisons between the sides, or `None` when the comparisons among
+    /// the probe bounds fail or no build span can meet them. Comparisons among the
+    /// build bounds alone are not included ([`Self::build_only`]).
+    pub fn build_bounds(&self, probe_start: i64, probe_end: i64) -> Option<BuildBounds> {
+        let mut bounds = BuildBounds {
+            start: (i64::MIN, i64::MAX),
+            end: (i64::MIN, i64::MAX),
+        };
+        let probe = |v: Var| match v {
+            Var::ProbeStart => Some(probe_start),
+            Var::ProbeEnd => Some(probe_end),
+            _ => None,
+        };
+        for c in &self.comparisons {
+            let strict = i64::from(c.op == Operator::Lt);
+            match (probe(c.left), probe(c.right)) {
+                (Some(_), Some(_)) => {
+                    if !c.holds(&[0, 0, probe_start, probe_end]) {
+                        return None;
+                    }
+                }
+                // build var <= probe value (- 1 when strict)
+                (None, Some(r)) => {
+                    let limit = r.checked_sub(strict)?;
+                    let range = range_of(&mut bounds, c.left);
+                    range.1 = range.1.min(limit);
+                    if c.op == Operator::Eq {
+                        range.0 = range.0.max(r);
+                    }
+                }
+                // probe value (+ 1 when strict) <= build var
+                (Some(l), None) => {
+                    let limit = l.checked_add(strict)?;
+                    let range = range_of(&mut bounds, c.right);
+                    range.0 = range.0.max(limit);
+                    if c.op == Operator::Eq {
+                        range.1 = range.1.min(l);
+                    }
+                }
+                (None, None) => {}
+            }
+        }
+        (bounds.start.0 <= bounds.start.1 && bounds.end.0 <= bounds.end.1).then_some(bounds)
+    }
+
+    /// Comparisons among the build bounds alone (checked per candidate).
+    pub fn build_only(&self) -> Vec<Comparison> {
+        let is_build = |v: Var| matches!(v, Var::BuildStart | Var::BuildEnd);
+        self.comparisons
+            .iter()
+            .filter(|c| is_build(c.left) && is_build(c.right))
+            .copied()
+            .collect()
     }
 
     /// The spans `filter` compares, if it implies their closed overlap; the build side
@@ -329,6 +414,58 @@ mod tests {
             false,
             true
         ));
+    }
+
+    /// The bounds are exactly the comparisons: a build span is admitted iff they hold.
+    #[test]
+    fn build_bounds_admit_exactly_what_the_comparisons_accept() {
+        use Operator::*;
+        use Var::*;
+        let predicates = [
+            vec![c(ProbeStart, Lt, BuildEnd), c(BuildStart, Lt, ProbeEnd)],
+            vec![c(BuildStart, LtEq, ProbeStart), c(ProbeEnd, LtEq, BuildEnd)],
+            vec![c(ProbeStart, Lt, BuildStart), c(BuildEnd, Lt, ProbeEnd)],
+            vec![c(BuildStart, Eq, ProbeStart), c(BuildEnd, Eq, ProbeEnd)],
+            vec![
+                c(BuildStart, LtEq, ProbeStart),
+                c(ProbeStart, Lt, BuildEnd),
+                c(ProbeStart, LtEq, ProbeEnd),
+            ],
+        ];
+        for comparisons in predicates {
+            let predicate = SpanPredicate {
+                build: (0, 1),
+                probe: (0, 1),
+                comparisons,
+                has_residual: false,
+            };
+            for ps in 0..6 {
+                for pe in ps..7 {
+                    let bounds = predicate.build_bounds(ps, pe);
+                    for bs in 0..8 {
+                        for be in bs..8 {
+                            let want = predicate.holds(&[bs, be, ps, pe]);
+                            let got = bounds.is_some_and(|b| b.admits(bs, be));
+                            assert_eq!(
+                                got, want,
+                                "{predicate:?} probe {ps}..{pe} build {bs}..{be}"
+                            );
+                            if want {
+                                let (low, high) = bounds.unwrap().query();
+                                assert!(bs <= high && be >= low, "query misses {bs}..{be}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let extreme = SpanPredicate {
+            build: (0, 1),
+            probe: (0, 1),
+            comparisons: vec![c(BuildStart, Lt, ProbeStart), c(ProbeStart, Lt, BuildEnd)],
+            has_residual: false,
+        };
+        assert_eq!(extreme.build_bounds(i64::MIN, 0), None);
     }
 
     #[test]
