@@ -422,24 +422,24 @@ fn align_batch(plan: &AlignPlan, right: &RightSide, left: &RecordBatch) -> Resul
         {
             let left_span = (*start, *end);
             let (low, high) = plan.mode.query(left_span);
-            right
-                .index
-                .candidates_after(&mut cursor, *group, low, high, |candidate, span| {
-                    // Irregular right rows (reversed, or beyond Int64) never match.
-                    let Some(right_span) = span else {
-                        return;
-                    };
-                    let Some(score) = plan.mode.score(left_span, right_span) else {
-                        return;
-                    };
-                    let replace = match best {
-                        None => true,
-                        Some((b, b_score)) => right.better(candidate, score, b, b_score),
-                    };
-                    if replace {
-                        best = Some((candidate, score));
-                    }
-                });
+            let answer = right.index.answer(&mut cursor, *group, low, high);
+            // Irregular right rows (reversed, or beyond Int64) never match.
+            for i in answer.positions {
+                let candidate = answer.rows[*i];
+                let Some(score) = plan
+                    .mode
+                    .score(left_span, (answer.starts[*i], answer.ends[*i]))
+                else {
+                    continue;
+                };
+                let replace = match best {
+                    None => true,
+                    Some((b, b_score)) => right.better(candidate, score, b, b_score),
+                };
+                if replace {
+                    best = Some((candidate, score));
+                }
+            }
         }
         match best {
             Some((candidate, score)) => {

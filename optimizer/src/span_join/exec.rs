@@ -651,22 +651,20 @@ fn join_chunk(
                 // The index is asked for exactly the spans the comparisons admit.
                 if let Some(bounds) = spec.predicate.build_bounds(*start, *end) {
                     let (low, high) = bounds.query();
-                    build
-                        .index
-                        .candidates_after(&mut cursor, group, low, high, |b, span| {
-                            seen += 1;
-                            match span {
-                                Some((bs, be)) => {
-                                    if bounds.admits(bs, be)
-                                        && (spec.build_only.is_empty()
-                                            || spec.predicate.holds(&[bs, be, *start, *end]))
-                                    {
-                                        accepted.push(probe_row, b);
-                                    }
-                                }
-                                None => to_filter.push(probe_row, b),
-                            }
-                        });
+                    let answer = build.index.answer(&mut cursor, group, low, high);
+                    seen += answer.positions.len() + answer.irregular.len();
+                    for i in answer.positions {
+                        let (bs, be) = (answer.starts[*i], answer.ends[*i]);
+                        if bounds.admits(bs, be)
+                            && (spec.build_only.is_empty()
+                                || spec.predicate.holds(&[bs, be, *start, *end]))
+                        {
+                            accepted.push(probe_row, answer.rows[*i]);
+                        }
+                    }
+                    for b in answer.irregular {
+                        to_filter.push(probe_row, *b);
+                    }
                 } else {
                     // No regular span can match; irregular ones still get the filter.
                     build.index.irregular_rows(group, |b| {

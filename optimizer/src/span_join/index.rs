@@ -34,6 +34,29 @@ pub enum RowSpan {
 impl RowSpan {
     /// The spans of `starts[i]..ends[i]` (the same array for a point).
     pub fn of_columns(starts: &ArrayRef, ends: &ArrayRef) -> Result<Vec<RowSpan>> {
+        // The usual case, two Int64 columns without NULLs, straight from the buffers.
+        if let (Some(s), Some(e)) = (
+            starts.as_primitive_opt::<datatypes::Int64Type>(),
+            ends.as_primitive_opt::<datatypes::Int64Type>(),
+        ) && s.null_count() == 0
+            && e.null_count() == 0
+        {
+            return Ok(s
+                .values()
+                .iter()
+                .zip(e.values().iter())
+                .map(|(start, end)| {
+                    if start <= end {
+                        RowSpan::Regular {
+                            start: *start,
+                            end: *end,
+                        }
+                    } else {
+                        RowSpan::Irregular
+                    }
+                })
+                .collect());
+        }
         let starts = bounds(starts)?;
         let ends = bounds(ends)?;
         Ok(starts
@@ -249,6 +272,17 @@ struct Group {
     irregular: Vec<u32>,
 }
 
+/// A query's answer: `positions` index `starts`, `ends` and `rows` (the group's
+/// indexed spans, in start order); `irregular` are the group's other rows.
+#[derive(Debug, Default)]
+pub struct Answer<'a> {
+    pub positions: &'a [usize],
+    pub starts: &'a [i64],
+    pub ends: &'a [i64],
+    pub rows: &'a [u32],
+    pub irregular: &'a [u32],
+}
+
 /// The answer of the last query, for [`SpanIndex::candidates_after`].
 #[derive(Debug, Default)]
 pub struct Cursor {
@@ -316,7 +350,8 @@ impl SpanIndex {
             let slice = &mut entries[g.offset..g.offset + g.len];
             // Extracted spans usually come in document order: nothing to sort.
             if !slice.is_sorted_by_key(|e| e.0) {
-                slice.sort_unstable_by_key(|e| (e.0, e.2));
+                // Stable: rows of equal start stay in row order.
+                slice.sort_by_key(|e| e.0);
             }
         }
         let mut index = Self {
@@ -400,8 +435,27 @@ impl SpanIndex {
         end: i64,
         mut found: impl FnMut(u32, Option<(i64, i64)>),
     ) {
+        let answer = self.answer(cursor, group, start, end);
+        for i in answer.positions {
+            found(answer.rows[*i], Some((answer.starts[*i], answer.ends[*i])));
+        }
+        for row in answer.irregular {
+            found(*row, None);
+        }
+    }
+
+    /// The answer to the closed query `start..=end` in `group` (see
+    /// [`Self::candidates_after`]), for callers that loop over it themselves.
+    #[inline]
+    pub fn answer<'a>(
+        &'a self,
+        cursor: &'a mut Cursor,
+        group: u32,
+        start: i64,
+        end: i64,
+    ) -> Answer<'a> {
         let Some(g) = self.groups.get(group as usize) else {
-            return;
+            return Answer::default();
         };
         let range = g.offset..g.offset + g.len;
         let (starts, ends, rows) = (
@@ -428,11 +482,12 @@ impl SpanIndex {
         }
         cursor.start = start;
         cursor.end = end;
-        for i in &cursor.active {
-            found(rows[*i], Some((starts[*i], ends[*i])));
-        }
-        for row in &g.irregular {
-            found(*row, None);
+        Answer {
+            positions: &cursor.active,
+            starts,
+            ends,
+            rows,
+            irregular: &g.irregular,
         }
     }
 
