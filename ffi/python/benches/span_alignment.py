@@ -115,8 +115,11 @@ def run_engine(engine: str, data: pathlib.Path, query: str, repeat: int) -> dict
 
 
 def run_native(data: pathlib.Path, query: str, repeat: int) -> dict:
-    """The natively linked bundle (cpg-sql) over the Parquet files, timed in-process by
-    running the query `repeat` times in one script after the tables are loaded."""
+    """The natively linked bundle (cpg-sql) over the same tables loaded from the Parquet
+    files: time per query (the script with the query `repeat` times, minus the load-only
+    script) and peak resident memory above the load-only run's."""
+    import resource
+
     binary = pathlib.Path(
         os.environ.get("CARGO_TARGET_DIR", pathlib.Path.home() / ".cache/datafusion-cpg/target")
     ) / "release/cpg-sql"
@@ -132,9 +135,18 @@ def run_native(data: pathlib.Path, query: str, repeat: int) -> dict:
         subprocess.run([str(binary), "-q", "-c", statements], check=True, capture_output=True)
         return time.perf_counter() - start
 
-    load = statistics.median(timed(setup) for _ in range(2))
+    def peak() -> int:
+        return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+
+    load = statistics.median(timed(setup) for _ in range(3))
+    load_peak = peak()
     total = timed(setup + (sql + ";") * repeat)
-    return {"seconds": max(total - load, 0.0) / repeat, "peak_above_inputs": None, "input_bytes": None, "result": None}
+    return {
+        "seconds": max(total - load, 0.0) / repeat,
+        "peak_above_inputs": max(peak() - load_peak, 0),
+        "input_bytes": None,
+        "result": None,
+    }
 
 
 def child(engine: str, data: pathlib.Path, query: str, repeat: int, timeout: float) -> dict:
@@ -181,7 +193,10 @@ def main() -> int:
                 elif engine != "datafusion-cpg":
                     line[f"{engine}_over_cpg"] = round(r["seconds"] / ours, 2)
             inputs = results["datafusion-cpg"]["input_bytes"]
-            line["cpg_peak_over_inputs"] = round(results["datafusion-cpg"]["peak_above_inputs"] / inputs, 2)
+            for engine in ("datafusion-cpg", "cpg-sql", "duckdb", "datafusion"):
+                above = results[engine].get("peak_above_inputs")
+                if above is not None:
+                    line[f"{engine}_peak_over_inputs"] = round(above / inputs, 2)
             report.append(line)
     print(json.dumps(report, indent=2))
     return 0
