@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use datafusion::arrow::array::{
     Array, ArrayRef, Float64Builder, RecordBatch, RecordBatchOptions, StringBuilder, UInt32Array,
@@ -24,11 +24,11 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties,
 };
-use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{AlignHow, AlignMode, TieBreaker};
 use crate::span_join::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
+use crate::span_join::shared::{BuildFuture, SharedBuild};
 
 /// Column positions and choices the operator needs, resolved against its inputs.
 #[derive(Debug, Clone)]
@@ -117,16 +117,13 @@ impl AlignPlan {
     }
 }
 
-type SharedRight =
-    Shared<BoxFuture<'static, std::result::Result<Arc<RightSide>, Arc<DataFusionError>>>>;
-
 /// See the module docs.
 pub struct SpanAlignExec {
     left: Arc<dyn ExecutionPlan>,
     right: Arc<dyn ExecutionPlan>,
     plan: Arc<AlignPlan>,
     properties: Arc<PlanProperties>,
-    shared_right: Mutex<Option<SharedRight>>,
+    shared_right: SharedBuild<RightSide>,
     metrics: ExecutionPlanMetricsSet,
 }
 
@@ -155,41 +152,34 @@ impl SpanAlignExec {
             right,
             plan: Arc::new(plan),
             properties: Arc::new(properties),
-            shared_right: Mutex::new(None),
+            shared_right: SharedBuild::default(),
             metrics: ExecutionPlanMetricsSet::new(),
         }
     }
 
-    fn right_future(&self, context: &Arc<TaskContext>) -> Result<SharedRight> {
-        let mut shared = self
-            .shared_right
-            .lock()
-            .map_err(|_| DataFusionError::Internal("SpanAlignExec lock poisoned".into()))?;
-        if let Some(right) = &*shared {
-            return Ok(right.clone());
-        }
-        let partitions = self.right.output_partitioning().partition_count();
-        let streams = (0..partitions)
-            .map(|p| self.right.execute(p, Arc::clone(context)))
-            .collect::<Result<Vec<_>>>()?;
-        let reservation =
-            MemoryConsumer::new("SpanAlignExec[right]").register(context.memory_pool());
-        let schema = self.right.schema();
-        let plan = Arc::clone(&self.plan);
-        let future = async move {
-            // Partitions are read concurrently and kept in partition order.
-            let collected = futures::future::try_join_all(
-                streams.into_iter().map(|s| s.try_collect::<Vec<_>>()),
-            )
-            .await?;
-            let batches: Vec<RecordBatch> = collected.into_iter().flatten().collect();
-            RightSide::build(&schema, batches, &plan, reservation)
-        }
-        .map(|r| r.map(Arc::new).map_err(Arc::new))
-        .boxed()
-        .shared();
-        *shared = Some(future.clone());
-        Ok(future)
+    fn right_future(&self, context: &Arc<TaskContext>) -> Result<BuildFuture<RightSide>> {
+        let partitions = self.left.output_partitioning().partition_count();
+        self.shared_right.take(partitions, || {
+            let streams = (0..self.right.output_partitioning().partition_count())
+                .map(|p| self.right.execute(p, Arc::clone(context)))
+                .collect::<Result<Vec<_>>>()?;
+            let reservation =
+                MemoryConsumer::new("SpanAlignExec[right]").register(context.memory_pool());
+            let schema = self.right.schema();
+            let plan = Arc::clone(&self.plan);
+            Ok(async move {
+                // Partitions are read concurrently and kept in partition order.
+                let collected = futures::future::try_join_all(
+                    streams.into_iter().map(|s| s.try_collect::<Vec<_>>()),
+                )
+                .await?;
+                let batches: Vec<RecordBatch> = collected.into_iter().flatten().collect();
+                RightSide::build(&schema, batches, &plan, reservation)
+            }
+            .map(|r| r.map(Arc::new).map_err(Arc::new))
+            .boxed()
+            .shared())
+        })
     }
 }
 

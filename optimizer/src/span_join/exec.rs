@@ -12,13 +12,14 @@
 //! stream sharing the build side has finished.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array, new_null_array,
+    Array, ArrayRef, AsArray, RecordBatch, RecordBatchOptions, UInt32Array, new_empty_array,
+    new_null_array,
 };
-use datafusion::arrow::compute::{concat_batches, take};
+use datafusion::arrow::compute::{concat, take};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, JoinSide, JoinType, Result, internal_err};
@@ -36,14 +37,11 @@ use datafusion::physical_plan::{ChildStats, InputDistributionRequirements, Stati
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, PlanProperties,
 };
-use futures::future::{BoxFuture, Shared};
 use futures::{FutureExt, StreamExt};
 
 use super::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
 use super::predicate::SpanPredicate;
-
-type SharedBuild =
-    Shared<BoxFuture<'static, std::result::Result<Arc<BuildSide>, Arc<DataFusionError>>>>;
+use super::shared::{BuildFuture, SharedBuild};
 
 /// See the module docs.
 pub struct SpanJoinExec {
@@ -53,7 +51,7 @@ pub struct SpanJoinExec {
     /// Where each output column comes from (after the join's projection).
     output_columns: Vec<ColumnIndex>,
     /// The build side shared by every probe stream (collect-left mode).
-    shared_build: Mutex<Option<SharedBuild>>,
+    shared_build: SharedBuild<BuildSide>,
     metrics: ExecutionPlanMetricsSet,
 }
 
@@ -110,7 +108,7 @@ impl SpanJoinExec {
             join,
             predicate,
             output_columns,
-            shared_build: Mutex::new(None),
+            shared_build: SharedBuild::default(),
             metrics: ExecutionPlanMetricsSet::new(),
         }
     }
@@ -127,12 +125,16 @@ impl SpanJoinExec {
         }
     }
 
-    fn build_future(&self, partition: usize, context: &Arc<TaskContext>) -> Result<SharedBuild> {
+    fn build_future(
+        &self,
+        partition: usize,
+        context: &Arc<TaskContext>,
+    ) -> Result<BuildFuture<BuildSide>> {
         let probe_streams = match self.join.partition_mode() {
             PartitionMode::CollectLeft => self.join.right().output_partitioning().partition_count(),
             _ => 1,
         };
-        let make = || -> Result<SharedBuild> {
+        let make = || -> Result<BuildFuture<BuildSide>> {
             let build_partition = match self.join.partition_mode() {
                 PartitionMode::CollectLeft => 0,
                 _ => partition,
@@ -145,8 +147,16 @@ impl SpanJoinExec {
                 .register(context.memory_pool());
             let keys: Vec<Arc<dyn PhysicalExpr>> =
                 self.join.on().iter().map(|(l, _)| Arc::clone(l)).collect();
+            let needed_columns = self
+                .output_columns
+                .iter()
+                .chain(self.filter()?.column_indices())
+                .filter(|c| c.side == JoinSide::Left)
+                .map(|c| c.index)
+                .collect();
             let spec = BuildSpec {
                 keys,
+                needed_columns,
                 span: self.predicate.build,
                 null_equality: self.join.null_equality(),
                 track_visited: needs_visited(*self.join.join_type()),
@@ -163,18 +173,7 @@ impl SpanJoinExec {
         if *self.join.partition_mode() != PartitionMode::CollectLeft {
             return make();
         }
-        let mut shared = self
-            .shared_build
-            .lock()
-            .map_err(|_| DataFusionError::Internal("SpanJoinExec build lock poisoned".into()))?;
-        match &*shared {
-            Some(build) => Ok(build.clone()),
-            None => {
-                let build = make()?;
-                *shared = Some(build.clone());
-                Ok(build)
-            }
-        }
+        self.shared_build.take(probe_streams, make)
     }
 }
 
@@ -360,6 +359,8 @@ impl ExecutionPlan for SpanJoinExec {
 /// What building the index needs.
 struct BuildSpec {
     keys: Vec<Arc<dyn PhysicalExpr>>,
+    /// Build input columns the output and the join filter read.
+    needed_columns: Vec<usize>,
     span: (usize, usize),
     null_equality: datafusion::common::NullEquality,
     track_visited: bool,
@@ -395,14 +396,63 @@ impl BuildSide {
             batches.push(batch);
         }
         let _timer = spec.build_time.timer();
-        let batch = concat_batches(&schema, &batches)?;
+        // Keys and spans batch by batch; then one batch of the build rows holding only the
+        // columns the output and the filter read (the others are NULL placeholders).
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let mut groups: Option<KeyGroups> = None;
+        let mut row_groups = Vec::with_capacity(rows);
+        let mut spans = Vec::with_capacity(rows);
+        for batch in &batches {
+            let key_arrays = evaluate(&spec.keys, batch)?;
+            let groups = match &mut groups {
+                Some(groups) => groups,
+                None => {
+                    let types: Vec<DataType> =
+                        key_arrays.iter().map(|a| a.data_type().clone()).collect();
+                    groups.insert(KeyGroups::new(&types, spec.null_equality)?)
+                }
+            };
+            row_groups.extend(groups.assign(&key_arrays, batch.num_rows())?);
+            spans.extend(RowSpan::of_columns(
+                batch.column(spec.span.0),
+                batch.column(spec.span.1),
+            )?);
+        }
+        let groups = match groups {
+            Some(groups) => groups,
+            None => {
+                let types = spec
+                    .keys
+                    .iter()
+                    .map(|k| k.data_type(&schema))
+                    .collect::<Result<Vec<_>>>()?;
+                KeyGroups::new(&types, spec.null_equality)?
+            }
+        };
+        let columns = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, field)| {
+                if spec.needed_columns.contains(&i) {
+                    let arrays: Vec<&dyn Array> =
+                        batches.iter().map(|b| b.column(i).as_ref()).collect();
+                    if arrays.is_empty() {
+                        Ok(new_empty_array(field.data_type()))
+                    } else {
+                        Ok(concat(&arrays)?)
+                    }
+                } else {
+                    Ok(new_null_array(field.data_type(), rows))
+                }
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let batch = RecordBatch::try_new_with_options(
+            Arc::clone(&schema),
+            columns,
+            &RecordBatchOptions::new().with_row_count(Some(rows)),
+        )?;
         drop(batches);
-        let rows = batch.num_rows();
-        let key_arrays = evaluate(&spec.keys, &batch)?;
-        let types: Vec<DataType> = key_arrays.iter().map(|a| a.data_type().clone()).collect();
-        let mut groups = KeyGroups::new(&types, spec.null_equality)?;
-        let row_groups = groups.assign(&key_arrays, rows)?;
-        let spans = RowSpan::of_columns(batch.column(spec.span.0), batch.column(spec.span.1))?;
         let index = SpanIndex::build(&row_groups, &spans, groups.len());
         let visited_words = if spec.track_visited {
             rows.div_ceil(64)
@@ -455,7 +505,7 @@ struct ProbeSpec {
 }
 
 enum BuildState {
-    Pending(SharedBuild),
+    Pending(BuildFuture<BuildSide>),
     Ready(Arc<BuildSide>),
 }
 

@@ -7,7 +7,8 @@
 //! - [`index`]: the build side grouped by key, with an implicit interval tree per group;
 //! - [`exec`]: [`SpanJoinExec`], the operator (every join type but mark joins);
 //! - [`rule`]: [`SpanJoinRule`], which puts it in place of DataFusion's hash join;
-//! - [`codec`]: its portable encoding for datafusion-proto.
+//! - [`codec`]: its portable encoding for datafusion-proto;
+//! - [`shared`]: the build side shared by an execution's partitions.
 //!
 //! Users write plain SQL. The rule runs in a linked host's session, and the bundle's
 //! query planner applies it to sessions passed over FFI. `SET cpg.span_join.enabled =
@@ -18,6 +19,7 @@ pub mod exec;
 pub mod index;
 pub mod predicate;
 pub mod rule;
+pub mod shared;
 
 pub use exec::SpanJoinExec;
 pub use rule::{SPAN_JOIN_RULE_NAME, SpanJoinRule};
