@@ -51,25 +51,21 @@ impl ExtensionOptions for CpgOptions {
     }
 
     fn entries(&self) -> Vec<ConfigEntry> {
-        let policy = self
-            .policy
-            .entries()
-            .into_iter()
-            .map(|(key, value, description)| ConfigEntry {
-                key: format!("cpg.policy.{key}"),
-                value: Some(value),
-                description,
-            });
-        let span_join = self
-            .span_join
-            .entries()
-            .into_iter()
-            .map(|(key, value, description)| ConfigEntry {
-                key: format!("cpg.span_join.{key}"),
-                value: Some(value),
-                description,
-            });
-        policy.chain(span_join).collect()
+        [
+            ("policy", self.policy.entries()),
+            ("span_join", self.span_join.entries()),
+        ]
+        .into_iter()
+        .flat_map(|(namespace, entries)| {
+            entries
+                .into_iter()
+                .map(move |(key, value, description)| ConfigEntry {
+                    key: format!("cpg.{namespace}.{key}"),
+                    value: Some(value),
+                    description,
+                })
+        })
+        .collect()
     }
 }
 

@@ -61,9 +61,9 @@ impl SpanJoinOptions {
     }
 
     /// `(key, value, description)` of every option.
-    pub fn entries(&self) -> Vec<(&'static str, String, &'static str)> {
+    pub fn entries(&self) -> Vec<(String, String, &'static str)> {
         vec![(
-            "enabled",
+            "enabled".to_string(),
             self.enabled.to_string(),
             "Execute hash joins whose filter compares byte spans with an interval index (SpanJoinExec)",
         )]
