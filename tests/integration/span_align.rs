@@ -303,3 +303,33 @@ async fn a_plan_kept_after_running_holds_no_build_side() {
         drop(plan);
     }
 }
+
+/// `ORDER BY` over `span_align` sorts its output (no sort pushed into an input by
+/// column position).
+#[tokio::test]
+async fn order_by_sorts_the_output() {
+    let ctx = super::common::ctx();
+    run_script(
+        &ctx,
+        "CREATE TABLE nodes(path VARCHAR, bstart BIGINT, bend BIGINT, kind VARCHAR) AS VALUES \
+           ('a.py', 0, 40, 'Module'), ('a.py', 0, 12, 'FunctionDef'), ('a.py', 13, 40, 'ClassDef'); \
+         CREATE TABLE tokens(path VARCHAR, bstart BIGINT, bend BIGINT, text VARCHAR) AS VALUES \
+           ('a.py', 0, 3, 'def'), ('a.py', 14, 19, 'class'), ('a.py', 20, 21, 'a');",
+    )
+    .await;
+    let batches = super::common::collect(
+        &ctx,
+        "SELECT text, kind FROM span_align('tokens', 'nodes', 'contained_best', \
+         'right_columns=kind') ORDER BY text",
+    )
+    .await
+    .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .unwrap()
+        .to_string();
+    let positions: Vec<usize> = ["| a ", "| class", "| def"]
+        .iter()
+        .map(|t| text.find(t).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+}

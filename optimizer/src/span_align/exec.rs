@@ -235,8 +235,11 @@ impl ExecutionPlan for SpanAlignExec {
         &self.properties
     }
 
+    // Left rows keep their order, but DataFusion's sort pushdown maps an order through
+    // a node that "maintains" it by column position, and the output's columns are not
+    // the left input's: declared false so no sort is pushed below with wrong columns.
     fn maintains_input_order(&self) -> Vec<bool> {
-        vec![true, false]
+        vec![false, false]
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {

@@ -246,8 +246,11 @@ impl ExecutionPlan for SpanJoinExec {
         self.join.input_distribution_requirements()
     }
 
+    // The output ordering is declared by the hash join's properties (probe order); this
+    // flag would let a generic sort pushdown map an order to the probe input by column
+    // position, which a join's output does not keep.
     fn maintains_input_order(&self) -> Vec<bool> {
-        self.join.maintains_input_order()
+        vec![false, false]
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
