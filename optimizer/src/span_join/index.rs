@@ -5,8 +5,10 @@
 //! group's spans sorted by start in one array, each node of the implicit binary tree
 //! carrying the largest end below it. A query visits O(log n + k) nodes and reports the
 //! candidates in start order, so the join's output order is deterministic. Queries are
-//! *closed* (`start <= query_end AND query_start <= end`): the join filter, which the
-//! planner proved implies that, decides each candidate.
+//! *closed* (`start <= query_end AND query_start <= end`): the caller turns its predicate
+//! into such bounds and checks each candidate. A [`Cursor`] carries one query's answer
+//! to the next: queries that come in document order (neither bound decreasing) sweep the
+//! spans sorted by start instead of walking the tree.
 //!
 //! Rows whose span cannot go into the tree ([`RowSpan::Irregular`]: start after end, or a
 //! bound outside `i64`) are kept per group and offered as candidates to every probe row
