@@ -23,7 +23,8 @@
 //!   column gets the suffix), `match_kind` (the mode in upper case, or `NO_MATCH`) and
 //!   `match_score` (Float64; NULL without a match). `how = inner` drops left rows without
 //!   a match; `how = left` keeps them with NULL right columns. Left rows keep their order
-//!   within each left partition.
+//!   within each partition of the left input (a single-partition left input is first
+//!   spread over the session's partitions, batch by batch).
 //!
 //! The right side is collected (under the memory pool) and indexed per path with the span
 //! join's interval index ([`crate::span_join::index`]); the left side streams.

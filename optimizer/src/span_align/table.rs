@@ -12,7 +12,8 @@ use datafusion::common::{DataFusionError, Result, ScalarValue, TableReference, p
 use datafusion::dataframe::DataFrame;
 use datafusion::datasource::{TableType, provider_as_source, source_as_provider};
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder};
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::repartition::RepartitionExec;
+use datafusion::physical_plan::{ExecutionPlan, ExecutionPlanProperties, Partitioning};
 
 use super::exec::{AlignPlan, OutputColumn, SpanAlignExec};
 use super::{AlignHow, AlignMode, AlignOptions, SpanColumnNames};
@@ -208,7 +209,17 @@ impl TableProvider for SpanAlignTable {
             None => self.plan.clone(),
         };
         let (plan, left_columns, right_columns) = plan.pruned();
-        let left = physical_input(session, &self.left, &left_columns).await?;
+        let mut left = physical_input(session, &self.left, &left_columns).await?;
+        // The left side is what runs in parallel: spread a single-partition input over
+        // the session's partitions (whole batches, so document order within a batch
+        // stays).
+        let target = session.config().target_partitions();
+        if left.output_partitioning().partition_count() < target {
+            left = Arc::new(RepartitionExec::try_new(
+                left,
+                Partitioning::RoundRobinBatch(target),
+            )?);
+        }
         let right = physical_input(session, &self.right, &right_columns).await?;
         Ok(Arc::new(SpanAlignExec::new(left, right, plan)))
     }
