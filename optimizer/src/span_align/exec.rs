@@ -27,7 +27,7 @@ use datafusion::physical_plan::{
 use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::{AlignHow, AlignMode, TieBreaker};
-use crate::span_join::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
+use crate::span_join::index::{Cursor, KeyGroups, RowSpan, SpanIndex, check_build_rows};
 use crate::span_join::shared::{BuildFuture, SharedBuild};
 
 /// Column positions and choices the operator needs, resolved against its inputs.
@@ -323,6 +323,7 @@ impl RightSide {
         for batch in &batches {
             reservation.try_grow(batch.get_array_memory_size())?;
         }
+        check_build_rows("SpanAlignExec", batches.iter().map(|b| b.num_rows()).sum())?;
         let batch = concat_batches(schema, &batches)?;
         drop(batches);
         let rows = batch.num_rows();

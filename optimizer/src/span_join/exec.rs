@@ -39,7 +39,7 @@ use datafusion::physical_plan::{
 };
 use futures::{FutureExt, StreamExt};
 
-use super::index::{Cursor, KeyGroups, RowSpan, SpanIndex};
+use super::index::{Cursor, KeyGroups, RowSpan, SpanIndex, check_build_rows};
 use super::predicate::SpanPredicate;
 use super::shared::{BuildFuture, SharedBuild};
 
@@ -402,6 +402,7 @@ impl BuildSide {
         // Keys and spans batch by batch; then one batch of the build rows holding only the
         // columns the output and the filter read (the others are NULL placeholders).
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        check_build_rows("SpanJoinExec", rows)?;
         let mut groups: Option<KeyGroups> = None;
         let mut row_groups = Vec::with_capacity(rows);
         let mut spans = Vec::with_capacity(rows);

@@ -115,6 +115,18 @@ fn bounds(array: &ArrayRef) -> Result<Vec<Bound>> {
     })
 }
 
+/// Refuses a build side the index cannot address (rows are numbered with `u32`).
+pub fn check_build_rows(operator: &str, rows: usize) -> Result<()> {
+    if rows > u32::MAX as usize {
+        return Err(DataFusionError::ResourcesExhausted(format!(
+            "{operator}: the build side has {rows} rows; at most {} fit one index \
+             (partition the join so each build partition is smaller)",
+            u32::MAX
+        )));
+    }
+    Ok(())
+}
+
 /// How keys are read as bytes: a single string column directly (NULL keys match
 /// nothing), anything else in Arrow's row format.
 #[derive(Debug)]
@@ -596,6 +608,18 @@ impl SpanIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_build_side_beyond_u32_rows_is_refused() {
+        assert!(check_build_rows("SpanJoinExec", u32::MAX as usize).is_ok());
+        let error = check_build_rows("SpanJoinExec", u32::MAX as usize + 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("SpanJoinExec: the build side has 4294967296 rows"),
+            "{error}"
+        );
+    }
 
     #[test]
     fn sorting_by_start_keeps_equal_starts_in_order() {
