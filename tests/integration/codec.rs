@@ -115,7 +115,48 @@ async fn a_span_join_round_trips_through_its_codec_entry() {
     let sql = "SELECT n.kind, k.text FROM n LEFT JOIN k ON n.path = k.path \
                AND k.bstart >= n.bstart AND k.bend <= n.bend AND k.text <> 'x' \
                ORDER BY n.kind, k.text";
-    let expected = pretty_format_batches(&run(&ctx, sql).await.unwrap())
+    round_trips_with_entry(&ctx, sql, "cpg.span_join.v1", "SpanJoinExec").await;
+}
+
+/// A `span_align` plan round-trips with the operator's own payload, tie breakers and
+/// a left join included, and returns the same rows.
+#[tokio::test]
+async fn a_span_align_plan_round_trips_through_its_codec_entry() {
+    let ctx = ctx();
+    run(
+        &ctx,
+        "CREATE TABLE n(path VARCHAR, bstart BIGINT, bend BIGINT, kind VARCHAR) AS VALUES \
+         ('a', 0, 40, 'Module'), ('a', 0, 12, 'Def'), ('a', 0, 12, 'Alt'), ('b', 2, 5, 'Name')",
+    )
+    .await
+    .unwrap();
+    run(
+        &ctx,
+        "CREATE TABLE k(path VARCHAR, bstart BIGINT, bend BIGINT, text VARCHAR) AS VALUES \
+         ('a', 0, 3, 'def'), ('a', 14, 19, 'x'), ('c', 0, 1, 'y')",
+    )
+    .await
+    .unwrap();
+    let sql = "SELECT text, kind, match_kind, match_score FROM span_align('k', 'n', \
+               'contained_best', 'how=left; tie_breakers=kind desc; right_columns=kind') \
+               ORDER BY text";
+    let expected = round_trips_with_entry(&ctx, sql, "cpg.span_align.v1", "SpanAlignExec").await;
+    assert!(
+        expected.contains("| def  | Def    | CONTAINED_BEST | -12.0"),
+        "{expected}"
+    );
+}
+
+/// Plans `sql` (whose plan must show `operator`), encodes it with the bundle's codec
+/// (the payload must carry `entry`'s tag, not a handle), decodes it, and checks the
+/// decoded plan and its rows equal the original's; returns the rows.
+async fn round_trips_with_entry(
+    ctx: &datafusion::prelude::SessionContext,
+    sql: &str,
+    entry: &str,
+    operator: &str,
+) -> String {
+    let expected = pretty_format_batches(&run(ctx, sql).await.unwrap())
         .unwrap()
         .to_string();
     let physical = ctx
@@ -128,12 +169,10 @@ async fn a_span_join_round_trips_through_its_codec_entry() {
     let shown = datafusion::physical_plan::displayable(physical.as_ref())
         .indent(true)
         .to_string();
-    assert!(shown.contains("SpanJoinExec"), "{shown}");
+    assert!(shown.contains(operator), "{shown}");
     let bytes =
         physical_plan_to_bytes_with_extension_codec(physical, &BundleCodec::default()).unwrap();
-    // The payload names the span join's codec entry, not a process-local handle.
-    let tag = b"cpg.span_join.v1";
-    assert!(bytes.windows(tag.len()).any(|w| w == tag));
+    assert!(bytes.windows(entry.len()).any(|w| w == entry.as_bytes()));
     let decoded = physical_plan_from_bytes_with_extension_codec(
         &bytes,
         &ctx.task_ctx(),
@@ -148,4 +187,5 @@ async fn a_span_join_round_trips_through_its_codec_entry() {
         .unwrap()
         .to_string();
     assert_eq!(got, expected);
+    expected
 }

@@ -68,7 +68,10 @@ pub trait CodecEntry: std::fmt::Debug + Send + Sync {
 /// Every portable encoding the bundle has (the DML nodes live only inside one planning
 /// call and need none).
 pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
-    vec![Arc::new(crate::span_join::codec::SpanJoinCodec)]
+    vec![
+        Arc::new(crate::span_join::codec::SpanJoinCodec),
+        Arc::new(crate::span_align::codec::SpanAlignCodec),
+    ]
 }
 
 /// The bundle's logical and physical codec; see the module docs.

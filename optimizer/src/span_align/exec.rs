@@ -157,6 +157,11 @@ impl SpanAlignExec {
         }
     }
 
+    /// What the operator computes (its encoding in codecs).
+    pub fn plan(&self) -> &AlignPlan {
+        &self.plan
+    }
+
     fn right_future(&self, context: &Arc<TaskContext>) -> Result<BuildFuture<RightSide>> {
         let partitions = self.left.output_partitioning().partition_count();
         self.shared_right.take(partitions, || {

@@ -29,6 +29,7 @@
 //! The right side is collected (under the memory pool) and indexed per path with the span
 //! join's interval index ([`crate::span_join::index`]); the left side streams.
 
+pub mod codec;
 pub mod exec;
 pub mod table;
 

@@ -1,0 +1,163 @@
+//! The portable encoding of [`SpanAlignExec`] (codec entry `cpg.span_align.v1`): its
+//! [`AlignPlan`] as JSON followed by the output schema in Arrow IPC; the two inputs
+//! travel as datafusion-proto's own children.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use datafusion::arrow::compute::SortOptions;
+use datafusion::arrow::ipc::reader::StreamReader;
+use datafusion::arrow::ipc::writer::StreamWriter;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::TaskContext;
+use datafusion::physical_plan::ExecutionPlan;
+use serde_json::{Value, json};
+
+use super::exec::{AlignPlan, OutputColumn, SpanAlignExec};
+use super::{AlignHow, AlignMode, TieBreaker};
+use crate::codec::CodecEntry;
+
+/// See the module docs.
+#[derive(Debug, Default)]
+pub struct SpanAlignCodec;
+
+const NAME: &str = "cpg.span_align.v1";
+
+fn bad(what: &str) -> DataFusionError {
+    DataFusionError::Plan(format!("{NAME} payload: {what}"))
+}
+
+fn plan_json(plan: &AlignPlan) -> Value {
+    let outputs: Vec<Value> = plan
+        .outputs
+        .iter()
+        .map(|o| match o {
+            OutputColumn::Left(i) => json!(["left", i]),
+            OutputColumn::Right(i) => json!(["right", i]),
+            OutputColumn::MatchKind => json!(["match_kind"]),
+            OutputColumn::MatchScore => json!(["match_score"]),
+        })
+        .collect();
+    let tie_breakers: Vec<Value> = plan
+        .tie_breakers
+        .iter()
+        .map(|(i, t)| json!([i, t.column, t.options.descending, t.options.nulls_first]))
+        .collect();
+    json!({
+        "mode": plan.mode.name(),
+        "how": match plan.how { AlignHow::Inner => "inner", AlignHow::Left => "left" },
+        "left_span": [plan.left_span.0, plan.left_span.1, plan.left_span.2],
+        "right_span": [plan.right_span.0, plan.right_span.1, plan.right_span.2],
+        "outputs": outputs,
+        "tie_breakers": tie_breakers,
+    })
+}
+
+fn index(value: &Value) -> Result<usize> {
+    value
+        .as_u64()
+        .map(|v| v as usize)
+        .ok_or_else(|| bad("column index expected"))
+}
+
+fn span(value: &Value) -> Result<(usize, usize, usize)> {
+    match value.as_array().map(Vec::as_slice) {
+        Some([p, s, e]) => Ok((index(p)?, index(s)?, index(e)?)),
+        _ => Err(bad("span columns expected")),
+    }
+}
+
+fn plan_from_json(
+    value: &Value,
+    schema: datafusion::arrow::datatypes::SchemaRef,
+) -> Result<AlignPlan> {
+    let text = |key: &str| value[key].as_str().ok_or_else(|| bad(key));
+    let outputs = value["outputs"]
+        .as_array()
+        .ok_or_else(|| bad("outputs"))?
+        .iter()
+        .map(|o| match o.as_array().map(Vec::as_slice) {
+            Some([side, i]) if side == "left" => Ok(OutputColumn::Left(index(i)?)),
+            Some([side, i]) if side == "right" => Ok(OutputColumn::Right(index(i)?)),
+            Some([kind]) if kind == "match_kind" => Ok(OutputColumn::MatchKind),
+            Some([score]) if score == "match_score" => Ok(OutputColumn::MatchScore),
+            _ => Err(bad("output column")),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tie_breakers = value["tie_breakers"]
+        .as_array()
+        .ok_or_else(|| bad("tie_breakers"))?
+        .iter()
+        .map(|t| match t.as_array().map(Vec::as_slice) {
+            Some([i, column, descending, nulls_first]) => Ok((
+                index(i)?,
+                TieBreaker {
+                    column: column
+                        .as_str()
+                        .ok_or_else(|| bad("tie breaker"))?
+                        .to_string(),
+                    options: SortOptions {
+                        descending: descending.as_bool().ok_or_else(|| bad("tie breaker"))?,
+                        nulls_first: nulls_first.as_bool().ok_or_else(|| bad("tie breaker"))?,
+                    },
+                },
+            )),
+            _ => Err(bad("tie breaker")),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(AlignPlan {
+        mode: AlignMode::parse(text("mode")?)?,
+        how: match text("how")? {
+            "left" => AlignHow::Left,
+            _ => AlignHow::Inner,
+        },
+        left_span: span(&value["left_span"])?,
+        right_span: span(&value["right_span"])?,
+        outputs,
+        tie_breakers,
+        schema,
+    })
+}
+
+impl CodecEntry for SpanAlignCodec {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn encode_plan(&self, plan: &Arc<dyn ExecutionPlan>, buf: &mut Vec<u8>) -> Result<bool> {
+        let Some(align) = plan.downcast_ref::<SpanAlignExec>() else {
+            return Ok(false);
+        };
+        let text = plan_json(align.plan()).to_string();
+        buf.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        buf.extend_from_slice(text.as_bytes());
+        let mut writer = StreamWriter::try_new(&mut *buf, &align.plan().schema)?;
+        writer.finish()?;
+        Ok(true)
+    }
+
+    fn decode_plan(
+        &self,
+        buf: &[u8],
+        inputs: &[Arc<dyn ExecutionPlan>],
+        _ctx: &TaskContext,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        let (len, rest) = buf
+            .split_first_chunk::<4>()
+            .ok_or_else(|| bad("too short"))?;
+        let len = u32::from_le_bytes(*len) as usize;
+        let text = rest.get(..len).ok_or_else(|| bad("too short"))?;
+        let value: Value =
+            serde_json::from_slice(text).map_err(|e| bad(&format!("not JSON: {e}")))?;
+        let schema = StreamReader::try_new(Cursor::new(&rest[len..]), None)?.schema();
+        let plan = plan_from_json(&value, schema)?;
+        match inputs {
+            [left, right] => Ok(Some(Arc::new(SpanAlignExec::new(
+                Arc::clone(left),
+                Arc::clone(right),
+                plan,
+            )))),
+            _ => Err(bad("two inputs expected")),
+        }
+    }
+}
