@@ -701,39 +701,37 @@ fn join_chunk(
             continue;
         };
         match current.spans.get(row) {
-            Some(RowSpan::Regular { start, end }) if !residual => {
-                // The index is asked for exactly the spans the comparisons admit.
-                if let Some(bounds) = spec.predicate.build_bounds(*start, *end) {
-                    let (low, high) = bounds.query();
-                    let answer = build.index.answer(&mut cursor, group, low, high);
-                    seen += answer.positions.len() + answer.irregular.len();
-                    for i in answer.positions {
-                        let (bs, be) = (answer.starts[*i], answer.ends[*i]);
-                        if bounds.admits(bs, be)
-                            && (spec.build_only.is_empty()
-                                || spec.predicate.holds(&[bs, be, *start, *end]))
-                        {
-                            accepted.push(probe_row, answer.rows[*i]);
-                        }
-                    }
-                    for b in answer.irregular {
-                        to_filter.push(probe_row, *b);
-                    }
-                } else {
+            Some(RowSpan::Regular { start, end }) => {
+                // The span comparisons are conjuncts of the filter: they bound the build
+                // spans this row can match, and the index is asked for exactly those.
+                // Without a residual they decide alone; else the filter decides.
+                let Some(bounds) = spec.predicate.build_bounds(*start, *end) else {
                     // No regular span can match; irregular ones still get the filter.
                     build.index.irregular_rows(group, |b| {
                         seen += 1;
                         to_filter.push(probe_row, b);
                     });
+                    continue;
+                };
+                let (low, high) = bounds.query();
+                let answer = build.index.answer(&mut cursor, group, low, high);
+                seen += answer.positions.len() + answer.irregular.len();
+                for i in answer.positions {
+                    let (bs, be) = (answer.starts[*i], answer.ends[*i]);
+                    if !bounds.admits(bs, be) {
+                        continue;
+                    }
+                    if residual {
+                        to_filter.push(probe_row, answer.rows[*i]);
+                    } else if spec.build_only.is_empty()
+                        || spec.predicate.holds(&[bs, be, *start, *end])
+                    {
+                        accepted.push(probe_row, answer.rows[*i]);
+                    }
                 }
-            }
-            Some(RowSpan::Regular { start, end }) => {
-                build
-                    .index
-                    .candidates_after(&mut cursor, group, *start, *end, |b, _| {
-                        seen += 1;
-                        to_filter.push(probe_row, b);
-                    });
+                for b in answer.irregular {
+                    to_filter.push(probe_row, *b);
+                }
             }
             Some(RowSpan::Irregular) => build.index.all_rows(group, |b| {
                 seen += 1;
@@ -812,8 +810,9 @@ fn filter_pairs(
     if pairs.len() == 0 {
         return Ok(pairs);
     }
-    let build_take = UInt32Array::from(pairs.build.clone());
-    let probe_take = UInt32Array::from(pairs.probe.clone());
+    let rows = pairs.len();
+    let build_take = UInt32Array::from(pairs.build);
+    let probe_take = UInt32Array::from(pairs.probe);
     let columns = spec
         .filter
         .column_indices()
@@ -826,18 +825,19 @@ fn filter_pairs(
     let batch = RecordBatch::try_new_with_options(
         Arc::clone(spec.filter.schema()),
         columns,
-        &RecordBatchOptions::new().with_row_count(Some(pairs.len())),
+        &RecordBatchOptions::new().with_row_count(Some(rows)),
     )?;
     let result = spec
         .filter
         .expression()
         .evaluate(&batch)?
-        .into_array(pairs.len())?;
+        .into_array(rows)?;
     let result = result.as_boolean_opt().ok_or_else(|| {
         DataFusionError::Internal("span join filter did not evaluate to booleans".into())
     })?;
     let mut kept = Pairs::default();
-    for (i, (p, b)) in pairs.probe.iter().zip(&pairs.build).enumerate() {
+    let pairs = probe_take.values().iter().zip(build_take.values().iter());
+    for (i, (p, b)) in pairs.enumerate() {
         if result.is_valid(i) && result.value(i) {
             kept.push(*p, *b);
         }

@@ -314,7 +314,7 @@ pub struct Answer<'a> {
     pub irregular: &'a [u32],
 }
 
-/// The answer of the last query, for [`SpanIndex::candidates_after`].
+/// The answer of the last query, for [`SpanIndex::answer`].
 #[derive(Debug, Default)]
 pub struct Cursor {
     group: Option<u32>,
@@ -439,43 +439,11 @@ impl SpanIndex {
         k as i32 - 1
     }
 
-    /// Calls `found` with every indexed build row of `group` whose closed span overlaps
-    /// the closed span `start..=end` (and that span), in start order, then with each of
-    /// the group's irregular rows (and `None`).
-    #[inline]
-    pub fn candidates(
-        &self,
-        group: u32,
-        start: i64,
-        end: i64,
-        found: impl FnMut(u32, Option<(i64, i64)>),
-    ) {
-        self.candidates_after(&mut Cursor::default(), group, start, end, found)
-    }
-
-    /// [`Self::candidates`], reusing the previous query's answer in `cursor` when this
-    /// query continues it (same group, neither bound smaller): a sweep over the spans
-    /// sorted by start, so probe rows in document order cost O(1 + answer) each.
-    #[inline]
-    pub fn candidates_after(
-        &self,
-        cursor: &mut Cursor,
-        group: u32,
-        start: i64,
-        end: i64,
-        mut found: impl FnMut(u32, Option<(i64, i64)>),
-    ) {
-        let answer = self.answer(cursor, group, start, end);
-        for i in answer.positions {
-            found(answer.rows[*i], Some((answer.starts[*i], answer.ends[*i])));
-        }
-        for row in answer.irregular {
-            found(*row, None);
-        }
-    }
-
-    /// The answer to the closed query `start..=end` in `group` (see
-    /// [`Self::candidates_after`]), for callers that loop over it themselves.
+    /// The indexed spans of `group` whose closed span overlaps the closed span
+    /// `start..=end`, in start order, and the group's irregular rows. The previous
+    /// query's answer in `cursor` is reused when this query continues it (same group,
+    /// neither bound smaller): a sweep over the spans sorted by start, so probe rows in
+    /// document order cost O(1 + answer) each; other queries walk the tree.
     #[inline]
     pub fn answer<'a>(
         &'a self,
@@ -636,6 +604,12 @@ mod tests {
         assert_eq!(rows, [3, 1, 5, 0, 2, 4]);
     }
 
+    /// The rows of group 0's answer to `start..=end`, in answer order.
+    fn rows(index: &SpanIndex, cursor: &mut Cursor, start: i64, end: i64) -> Vec<u32> {
+        let answer = index.answer(cursor, 0, start, end);
+        answer.positions.iter().map(|i| answer.rows[*i]).collect()
+    }
+
     /// The index reports exactly the closed overlaps a scan finds, for random spans.
     #[test]
     fn candidates_are_the_closed_overlaps() {
@@ -662,8 +636,7 @@ mod tests {
             for _ in 0..200 {
                 let start = next(560) - 30;
                 let end = start + next(40);
-                let mut got = vec![];
-                index.candidates(0, start, end, |row, _| got.push(row));
+                let mut got = rows(&index, &mut Cursor::default(), start, end);
                 got.sort_unstable();
                 let want: Vec<u32> = spans
                     .iter()
@@ -684,10 +657,8 @@ mod tests {
                     (start + 2, end + 3),
                     (start - 5, end),
                 ] {
-                    let mut swept = vec![];
-                    index.candidates_after(&mut cursor, 0, s, e, |row, _| swept.push(row));
-                    let mut fresh = vec![];
-                    index.candidates(0, s, e, |row, _| fresh.push(row));
+                    let swept = rows(&index, &mut cursor, s, e);
+                    let fresh = rows(&index, &mut Cursor::default(), s, e);
                     assert_eq!(swept, fresh, "n={n} query {s}..={e} after {start}..={end}");
                 }
             }
