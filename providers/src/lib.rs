@@ -4,6 +4,8 @@
 //! None has landed yet: [`register`] and [`install`] are the composition points the
 //! facade calls, so that adding a provider changes only this crate.
 
+pub mod delta;
+
 use datafusion::error::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::SessionContext;
