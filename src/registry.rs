@@ -4,7 +4,7 @@
 //! extension exists everywhere it can or nowhere.
 //!
 //! Member crates contribute typed lists (`udfs::functions()`, the optimizer's planner
-//! extensions, later the providers' factories); [`exports`] turns them into entries.
+//! extensions, the providers' table functions and factories); [`exports`] turns them into entries.
 //! Adding a function to `udfs::functions()` is the whole change needed for it to reach
 //! native registration, the plugin and Python.
 
@@ -240,6 +240,18 @@ pub fn exports() -> Vec<Export> {
     all.push(Export::analyzer_rule(Arc::new(
         crate::optimizer::policy::PolicyRule::new(),
     )));
+    for (name, function) in crate::providers::table_functions() {
+        all.push(Export::new(ExportKind::TableFunction, name, move |_| {
+            Ok(Extension::TableFunction(Arc::clone(&function)))
+        }));
+    }
+    for (name, factory) in crate::providers::factories() {
+        all.push(Export::new(
+            ExportKind::TableProviderFactory,
+            name,
+            move |_| Ok(Extension::TableProviderFactory(Arc::clone(&factory))),
+        ));
+    }
     all.push(Export::new(
         ExportKind::TableFunction,
         crate::optimizer::policy::log::QUERY_LOG_FUNCTION,

@@ -1,22 +1,44 @@
-//! Table providers for code property graphs: the Delta change-data-feed provider and
-//! the unbounded listing provider, with the `TableProviderFactory` of each.
+//! Table providers for code property graphs: Delta Lake's change data feed and time
+//! travel ([`delta`]), with their DDL factories and table functions (the unbounded
+//! listing provider is to come).
 //!
-//! None has landed yet: [`register`] and [`install`] are the composition points the
-//! facade calls, so that adding a provider changes only this crate.
+//! [`table_functions`] and [`factories`] are what this crate contributes to the bundle's
+//! export registry (the facade's `registry::exports`), which reaches native
+//! registration, the FFI plugin and Python alike.
 
+mod blocking;
 pub mod delta;
 
-use datafusion::error::Result;
-use datafusion::execution::session_state::SessionStateBuilder;
-use datafusion::prelude::SessionContext;
+use std::sync::Arc;
 
-/// Registers this crate's table functions and factories into `ctx` (none yet).
-pub fn register(_ctx: &SessionContext) -> Result<()> {
-    Ok(())
+use datafusion::catalog::{TableFunctionImpl, TableProviderFactory};
+
+/// The table functions of this crate, by name.
+pub fn table_functions() -> Vec<(&'static str, Arc<dyn TableFunctionImpl>)> {
+    vec![
+        (
+            delta::functions::DELTA_CDF_FUNCTION,
+            Arc::new(delta::DeltaCdfFunction),
+        ),
+        (
+            delta::functions::DELTA_SNAPSHOT_FUNCTION,
+            Arc::new(delta::DeltaSnapshotFunction),
+        ),
+    ]
 }
 
-/// Installs this crate's table functions and factories into a session being built
-/// (none yet).
-pub fn install(builder: SessionStateBuilder) -> SessionStateBuilder {
-    builder
+/// The table provider factories of this crate, by the `STORED AS` name they answer to.
+pub fn factories() -> Vec<(&'static str, Arc<dyn TableProviderFactory>)> {
+    use delta::factory::{DELTA_CDF_FILE_TYPE, DELTA_FILE_TYPE, DELTATABLE_FILE_TYPE};
+    vec![
+        (DELTA_FILE_TYPE, Arc::new(delta::DeltaFactory::Snapshot)),
+        (
+            DELTATABLE_FILE_TYPE,
+            Arc::new(delta::DeltaFactory::Snapshot),
+        ),
+        (
+            DELTA_CDF_FILE_TYPE,
+            Arc::new(delta::DeltaFactory::ChangeFeed),
+        ),
+    ]
 }
