@@ -4,6 +4,7 @@
 
 mod codec;
 mod common;
+mod delta;
 mod dml;
 mod errors;
 mod fingerprint;

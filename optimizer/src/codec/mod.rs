@@ -12,6 +12,7 @@
 //! A host that loads the bundle's planner gives it these codecs (the loader does; the
 //! Python package installs them on the datafusion-python session).
 
+pub mod delta;
 pub mod handles;
 
 use std::sync::Arc;
@@ -71,6 +72,8 @@ pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
     vec![
         Arc::new(crate::span_join::codec::SpanJoinCodec),
         Arc::new(crate::span_align::codec::SpanAlignCodec),
+        Arc::new(delta::DeltaCdfCodec),
+        Arc::new(delta::DeltaSnapshotCodec),
     ]
 }
 

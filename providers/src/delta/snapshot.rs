@@ -140,6 +140,20 @@ impl DeltaSnapshotProvider {
         &self.spec
     }
 
+    /// The spec that re-creates this provider elsewhere: the resolved version, not the
+    /// timestamp or "latest" it was asked for.
+    pub fn pinned_spec(&self) -> SnapshotSpec {
+        SnapshotSpec {
+            location: self.spec.location.clone(),
+            at: Some(VersionBound::Version(self.version)),
+        }
+    }
+
+    /// [`Self::try_new`] from a synchronous caller (a codec's decode).
+    pub fn open_blocking(spec: SnapshotSpec) -> Result<Self> {
+        crate::blocking::run(Self::try_new(spec))
+    }
+
     /// The version this provider reads.
     pub fn version(&self) -> u64 {
         self.version
