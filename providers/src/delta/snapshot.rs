@@ -94,6 +94,10 @@ pub struct DeltaSnapshotProvider {
 
 impl DeltaSnapshotProvider {
     pub async fn try_new(spec: SnapshotSpec) -> Result<Self> {
+        crate::blocking::in_runtime(Self::open(spec)).await
+    }
+
+    async fn open(spec: SnapshotSpec) -> Result<Self> {
         let unloaded = spec.location.table()?;
         let log_store = unloaded.log_store();
         let log = DeltaLog::new(Arc::clone(&log_store));
@@ -196,6 +200,6 @@ impl TableProvider for DeltaSnapshotProvider {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.inner.scan(state, projection, filters, limit).await
+        crate::blocking::in_runtime(self.inner.scan(state, projection, filters, limit)).await
     }
 }

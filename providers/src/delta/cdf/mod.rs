@@ -161,6 +161,10 @@ pub struct DeltaCdfProvider {
 
 impl DeltaCdfProvider {
     pub async fn try_new(spec: CdfSpec) -> Result<Self> {
+        crate::blocking::in_runtime(Self::open(spec)).await
+    }
+
+    async fn open(spec: CdfSpec) -> Result<Self> {
         let log_store = spec.location.log_store()?;
         let log = DeltaLog::new(Arc::clone(&log_store));
         // The schema at the end of the range (validated against the range at each scan).
@@ -248,15 +252,19 @@ impl TableProvider for DeltaCdfProvider {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let log = DeltaLog::new(Arc::clone(&self.log_store));
         let store = TableStore::of(&self.log_store)?;
-        let range = resolve_range(&log, self.spec.start, self.spec.end).await?;
-        let mut feed = read_feed(
-            &log,
-            &store,
-            range,
-            &CommitFilter::from_filters(filters),
-            self.feed_schema.table(),
-            self.spec.missing_files,
-        )
+        let commit_filter = CommitFilter::from_filters(filters);
+        let mut feed = crate::blocking::in_runtime(async {
+            let range = resolve_range(&log, self.spec.start, self.spec.end).await?;
+            read_feed(
+                &log,
+                &store,
+                range,
+                &commit_filter,
+                self.feed_schema.table(),
+                self.spec.missing_files,
+            )
+            .await
+        })
         .await?;
         let partition_fields = self.feed_schema.partition_fields();
         feed.files = prune_partitions(feed.files, filters, &partition_fields, state)?;
