@@ -60,15 +60,8 @@ impl TableFunction {
         py: Python<'py>,
         session: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let session = session.ok_or_else(|| {
-            PyValueError::new_err(format!(
-                "{}: __datafusion_table_function__ needs the SessionContext it is installed on",
-                self.name
-            ))
-        })?;
-        let codec = host_logical_codec(&session)?;
-        let function = export::table_function(&self.name, codec)
-            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let codec = session_codec(&self.name, "__datafusion_table_function__", session)?;
+        let function = export::table_function(&self.name, codec).map_err(value_error)?;
         PyCapsule::new(
             py,
             function,
@@ -79,6 +72,56 @@ impl TableFunction {
     fn __repr__(&self) -> String {
         format!("TableFunction({:?})", self.name)
     }
+}
+
+/// One table provider factory of the bundle, exportable to datafusion-python
+/// (`ctx.register_table_factory("DELTA_CDF", obj)`).
+#[pyclass(
+    module = "datafusion_cpg._native",
+    name = "TableProviderFactory",
+    frozen
+)]
+struct TableProviderFactory {
+    #[pyo3(get)]
+    name: String,
+}
+
+#[pymethods]
+impl TableProviderFactory {
+    /// The `datafusion_table_provider_factory` capsule; `session` as for table functions
+    /// (its codec carries the DDL and the created provider).
+    #[pyo3(signature = (session=None))]
+    fn __datafusion_table_provider_factory__<'py>(
+        &self,
+        py: Python<'py>,
+        session: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        let codec = session_codec(&self.name, "__datafusion_table_provider_factory__", session)?;
+        let factory = export::table_provider_factory(&self.name, codec).map_err(value_error)?;
+        PyCapsule::new(
+            py,
+            factory,
+            Some(CString::from(c"datafusion_table_provider_factory")),
+        )
+    }
+
+    fn __repr__(&self) -> String {
+        format!("TableProviderFactory({:?})", self.name)
+    }
+}
+
+/// The logical codec of the host `session` a getter was given (required).
+fn session_codec(
+    name: &str,
+    getter: &str,
+    session: Option<Bound<'_, PyAny>>,
+) -> PyResult<FFI_LogicalExtensionCodec> {
+    let session = session.ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "{name}: {getter} needs the SessionContext it is installed on"
+        ))
+    })?;
+    host_logical_codec(&session)
 }
 
 /// A datafusion-ffi struct read out of the capsule `object` holds (or that
@@ -344,6 +387,18 @@ fn exported_name(kind: ExportKind, name: &str) -> PyResult<String> {
     }
 }
 
+/// The names of every table provider factory of the bundle (the `STORED AS` names).
+#[pyfunction]
+fn table_provider_factory_names() -> Vec<String> {
+    export::names(ExportKind::TableProviderFactory)
+}
+
+/// The table provider factory `name`; `ValueError` naming the exported ones if unknown.
+#[pyfunction]
+fn table_provider_factory(name: &str) -> PyResult<TableProviderFactory> {
+    exported_name(ExportKind::TableProviderFactory, name).map(|name| TableProviderFactory { name })
+}
+
 /// The names of every scalar function of the bundle.
 #[pyfunction]
 fn scalar_function_names() -> Vec<String> {
@@ -373,12 +428,15 @@ fn manifest_json() -> String {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ScalarFunction>()?;
     m.add_class::<TableFunction>()?;
+    m.add_class::<TableProviderFactory>()?;
     m.add_class::<Codecs>()?;
     m.add_class::<QueryPlanner>()?;
     m.add_function(wrap_pyfunction!(fingerprint_plan_bytes, m)?)?;
     m.add_function(wrap_pyfunction!(fingerprint_sql, m)?)?;
     m.add_function(wrap_pyfunction!(table_function_names, m)?)?;
     m.add_function(wrap_pyfunction!(table_function, m)?)?;
+    m.add_function(wrap_pyfunction!(table_provider_factory_names, m)?)?;
+    m.add_function(wrap_pyfunction!(table_provider_factory, m)?)?;
     m.add_function(wrap_pyfunction!(scalar_function_names, m)?)?;
     m.add_function(wrap_pyfunction!(scalar_function, m)?)?;
     m.add_function(wrap_pyfunction!(datafusion_ffi_version, m)?)?;

@@ -34,10 +34,11 @@ _PLANNER_ATTRIBUTE = "_datafusion_cpg_planner"
 
 
 def register(ctx: datafusion.SessionContext) -> list[str]:
-    """Register every datafusion-cpg scalar and table function into ``ctx``; returns
-    their names (scalar functions first).
+    """Register every datafusion-cpg scalar function, table function and table provider
+    factory (``STORED AS DELTA``, ``DELTA_CDF``, ...) into ``ctx``; returns their names
+    (scalar functions, then table functions, then factories).
 
-    Registering again replaces the functions by name, so it is harmless. Raises
+    Registering again replaces them by name, so it is harmless. Raises
     ``ImportError`` if the installed datafusion is not the major this module was built
     for.
     """
@@ -47,6 +48,9 @@ def register(ctx: datafusion.SessionContext) -> list[str]:
     for name in _native.table_function_names():
         # The function decodes its arguments with this context's codec.
         ctx.register_udtf(datafusion.TableFunction(name, _native.table_function(name), ctx))
+        names.append(name)
+    for name in _native.table_provider_factory_names():
+        ctx.register_table_factory(name, _native.table_provider_factory(name))
         names.append(name)
     return names
 

@@ -28,6 +28,19 @@ class TableFunction:
 def table_function_names() -> list[str]: ...
 def table_function(name: str) -> TableFunction: ...
 
+class TableProviderFactory:
+    """One datafusion-cpg table provider factory; pass it to
+    ``SessionContext.register_table_factory(name, factory)``."""
+
+    @property
+    def name(self) -> str: ...
+    def __datafusion_table_provider_factory__(self, session: object = None) -> object:
+        """The ``datafusion_table_provider_factory`` PyCapsule (an ``FFI_TableProviderFactory``)."""
+        ...
+
+def table_provider_factory_names() -> list[str]: ...
+def table_provider_factory(name: str) -> TableProviderFactory: ...
+
 class Codecs:
     """The bundle's logical and physical extension codecs, for
     ``SessionContext.with_logical_extension_codec`` / ``with_physical_extension_codec``."""
