@@ -445,3 +445,61 @@ async fn time_travel_reads_each_version() {
     assert!(error.to_string().contains("earliest commit"), "{error}");
     let _ = BTreeMap::<u8, u8>::new();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletion_vector_commits_yield_the_rows_they_change() {
+    let table = Table::create_with_deletion_vectors().await;
+    table.append(0..10).await; // v1: one file, ids 0..10 at rows 0..10
+    let file = table.added_files(1).remove(0);
+    table
+        .commit_deletion_vector(&file, None, Some(inline_dv(&[2, 5])))
+        .await; // v2
+    table
+        .commit_deletion_vector(&file, Some(inline_dv(&[2, 5])), Some(inline_dv(&[2, 5, 7])))
+        .await; // v3
+    table
+        .commit_deletion_vector(&file, Some(inline_dv(&[2, 5, 7])), None)
+        .await; // v4: file removed
+    let feed = |start: u64, end: u64| {
+        let path = table.path();
+        async move {
+            let provider = DeltaCdf::new(path)
+                .starting_version(start)
+                .ending_version(end)
+                .build()
+                .await
+                .unwrap();
+            let ctx = SessionContext::new();
+            ctx.register_table("feed", Arc::new(provider)).unwrap();
+            query(
+                &ctx,
+                "SELECT _commit_version, _change_type, id FROM feed ORDER BY 1, 2, 3",
+            )
+            .await
+        }
+    };
+    let rows = |version: u64, change: &str, ids: &[i32]| -> Vec<Vec<String>> {
+        ids.iter()
+            .map(|id| vec![version.to_string(), change.to_string(), id.to_string()])
+            .collect()
+    };
+    assert_eq!(feed(2, 2).await, rows(2, "delete", &[2, 5]));
+    assert_eq!(feed(3, 3).await, rows(3, "delete", &[7]));
+    assert_eq!(feed(4, 4).await, rows(4, "delete", &[0, 1, 3, 4, 6, 8, 9]));
+    let mut all = rows(1, "insert", &(0..10).collect::<Vec<_>>());
+    all.extend(rows(2, "delete", &[2, 5]));
+    all.extend(rows(3, "delete", &[7]));
+    all.extend(rows(4, "delete", &[0, 1, 3, 4, 6, 8, 9]));
+    assert_eq!(feed(1, 4).await, all);
+    // Time travel reads the vectors too (deltalake's scan).
+    let at = |version| DeltaSnapshot::new(table.path()).version(version).build();
+    let ctx = SessionContext::new();
+    ctx.register_table("v3", Arc::new(at(3).await.unwrap()))
+        .unwrap();
+    let ids: Vec<String> = query(&ctx, "SELECT id FROM v3 ORDER BY id")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(ids, ["0", "1", "3", "4", "6", "8", "9"]);
+}

@@ -70,7 +70,7 @@ async fn linked_only_exports_are_reported_not_registered() {
         "{text}"
     );
     assert!(
-        text.contains("2 table functions: cpg_query_log, span_align"),
+        text.contains("4 table functions: delta_cdf, delta_snapshot, cpg_query_log, span_align"),
         "{text}"
     );
 }

@@ -156,8 +156,12 @@ impl Scans<'_> {
         let group = files
             .iter()
             .map(|file| {
-                Ok(PartitionedFile::new(file.path.clone(), file.size)
-                    .with_partition_values(self.feed_schema.constants(file)?))
+                let scanned = PartitionedFile::new(file.path.clone(), file.size)
+                    .with_partition_values(self.feed_schema.constants(file)?);
+                Ok(match &file.selection {
+                    Some(rows) => scanned.with_extension(rows.clone()),
+                    None => scanned,
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         let config = FileScanConfigBuilder::new(self.store.url.clone(), Arc::new(source))
@@ -326,6 +330,8 @@ mod tests {
             path: format!("f{version}"),
             size,
             partition_values: Default::default(),
+            pick: None,
+            selection: None,
         }
     }
 

@@ -20,13 +20,16 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::{DataFusionError, Result};
-use deltalake::kernel::Action;
 use deltalake::kernel::Snapshot;
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
+use deltalake::kernel::{Action, Add, DeletionVectorDescriptor, Remove};
 use deltalake::{ObjectStoreError, Path};
 use futures::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 
+use datafusion::datasource::physical_plan::parquet::ParquetRowSelection;
+
+use super::deletion_vectors::{RowPick, RowSource, row_selection};
 use super::filters::CommitFilter;
 use crate::delta::location::{TableStore, delta_error};
 use crate::delta::log::{Commit, DeltaLog};
@@ -44,7 +47,7 @@ pub enum FileRole {
 }
 
 /// One data file of the feed.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct FeedFile {
     pub version: u64,
     pub timestamp_micros: i64,
@@ -53,6 +56,10 @@ pub struct FeedFile {
     pub path: String,
     pub size: u64,
     pub partition_values: HashMap<String, Option<String>>,
+    /// Which of its rows, when deletion vectors say (`None`: all).
+    pub pick: Option<RowPick>,
+    /// `pick` resolved against the file (set by [`read_feed`]).
+    pub selection: Option<ParquetRowSelection>,
 }
 
 /// A data file named by the log but absent from storage.
@@ -162,6 +169,7 @@ pub async fn read_feed(
         commit_files(&commit, &mut files)?;
     }
     let (files, missing) = check_files_exist(store, files, missing_files, &table).await?;
+    let files = resolve_picks(log, store, files).await?;
     Ok(Feed {
         versions: Some(versions),
         commits_read,
@@ -277,41 +285,15 @@ fn check_schema(schema: &Schema, version: u64, feed_schema: &Schema, table: &str
     Ok(())
 }
 
-/// Appends the files of `commit` that carry its changes.
+/// Appends the files of `commit` that carry its changes (see the module docs and
+/// [`super::deletion_vectors`]).
 fn commit_files(commit: &Commit, files: &mut Vec<FeedFile>) -> Result<()> {
-    let has_change_data = commit.actions.iter().any(|a| matches!(a, Action::Cdc(_)));
-    for action in &commit.actions {
-        let (role, path, size, partition_values) = match action {
-            Action::Cdc(cdc) if has_change_data => (
-                FileRole::ChangeData,
-                &cdc.path,
-                Some(cdc.size),
-                &cdc.partition_values,
-            ),
-            Action::Add(add) if !has_change_data && add.data_change => {
-                refuse_deletion_vector(add.deletion_vector.is_some(), commit.version, &add.path)?;
-                (
-                    FileRole::Inserted,
-                    &add.path,
-                    Some(add.size),
-                    &add.partition_values,
-                )
-            }
-            Action::Remove(remove) if !has_change_data && remove.data_change => {
-                refuse_deletion_vector(
-                    remove.deletion_vector.is_some(),
-                    commit.version,
-                    &remove.path,
-                )?;
-                (
-                    FileRole::Deleted,
-                    &remove.path,
-                    remove.size,
-                    remove.partition_values.as_ref().unwrap_or(&EMPTY),
-                )
-            }
-            _ => continue,
-        };
+    let mut push = |role,
+                    path: &str,
+                    size: Option<i64>,
+                    partition_values: &HashMap<String, Option<String>>,
+                    pick|
+     -> Result<()> {
         files.push(FeedFile {
             version: commit.version,
             timestamp_micros: commit.timestamp_micros,
@@ -319,7 +301,103 @@ fn commit_files(commit: &Commit, files: &mut Vec<FeedFile>) -> Result<()> {
             path: relative_path(path, commit.version)?,
             size: size.map_or(0, |s| s.max(0) as u64),
             partition_values: partition_values.clone(),
+            pick,
+            selection: None,
         });
+        Ok(())
+    };
+    if commit.actions.iter().any(|a| matches!(a, Action::Cdc(_))) {
+        for action in &commit.actions {
+            if let Action::Cdc(cdc) = action {
+                let values = &cdc.partition_values;
+                push(
+                    FileRole::ChangeData,
+                    &cdc.path,
+                    Some(cdc.size),
+                    values,
+                    None,
+                )?;
+            }
+        }
+        return Ok(());
+    }
+    let adds: HashMap<&str, &Add> = commit
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Add(add) if add.data_change => Some((add.path.as_str(), add)),
+            _ => None,
+        })
+        .collect();
+    let removes: HashMap<&str, &Remove> = commit
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Remove(remove) if remove.data_change => Some((remove.path.as_str(), remove)),
+            _ => None,
+        })
+        .collect();
+    // A file removed and re-added with another deletion vector in the same commit.
+    let paired = |path: &str| -> Option<(&Add, &Remove)> {
+        let (add, remove) = (*adds.get(path)?, *removes.get(path)?);
+        (add.deletion_vector.is_some() || remove.deletion_vector.is_some()).then_some((add, remove))
+    };
+    let all_but = |dv: &Option<DeletionVectorDescriptor>| {
+        dv.clone().map(|dv| RowPick {
+            from: RowSource::AllRows,
+            minus: Some(dv),
+        })
+    };
+    for action in &commit.actions {
+        match action {
+            Action::Remove(remove) if remove.data_change => match paired(&remove.path) {
+                Some((add, _)) => {
+                    // Deleted now: in the new vector, not in the old one; restored: the
+                    // reverse.
+                    let deleted = RowPick {
+                        from: RowSource::DeletedBy(add.deletion_vector.clone()),
+                        minus: remove.deletion_vector.clone(),
+                    };
+                    let values = &add.partition_values;
+                    push(
+                        FileRole::Deleted,
+                        &add.path,
+                        Some(add.size),
+                        values,
+                        Some(deleted),
+                    )?;
+                    if remove.deletion_vector.is_some() {
+                        let restored = RowPick {
+                            from: RowSource::DeletedBy(remove.deletion_vector.clone()),
+                            minus: add.deletion_vector.clone(),
+                        };
+                        push(
+                            FileRole::Inserted,
+                            &add.path,
+                            Some(add.size),
+                            values,
+                            Some(restored),
+                        )?;
+                    }
+                }
+                None => {
+                    let values = remove.partition_values.as_ref().unwrap_or(&EMPTY);
+                    let pick = all_but(&remove.deletion_vector);
+                    push(FileRole::Deleted, &remove.path, remove.size, values, pick)?;
+                }
+            },
+            Action::Add(add) if add.data_change && paired(&add.path).is_none() => {
+                let pick = all_but(&add.deletion_vector);
+                push(
+                    FileRole::Inserted,
+                    &add.path,
+                    Some(add.size),
+                    &add.partition_values,
+                    pick,
+                )?;
+            }
+            _ => {}
+        }
     }
     Ok(())
 }
@@ -327,14 +405,37 @@ fn commit_files(commit: &Commit, files: &mut Vec<FeedFile>) -> Result<()> {
 static EMPTY: std::sync::LazyLock<HashMap<String, Option<String>>> =
     std::sync::LazyLock::new(HashMap::new);
 
-fn refuse_deletion_vector(has_one: bool, version: u64, path: &str) -> Result<()> {
-    if has_one {
-        return Err(DataFusionError::NotImplemented(format!(
-            "version {version} changes rows of '{path}' with a deletion vector; the change \
-             feed of deletion-vector commits without change data files is not supported yet"
-        )));
-    }
-    Ok(())
+/// Resolves the deletion-vector picks into row selections (reading the vectors and the
+/// files' footers); a file none of whose rows enter the feed is dropped.
+async fn resolve_picks(
+    log: &DeltaLog,
+    store: &TableStore,
+    files: Vec<FeedFile>,
+) -> Result<Vec<FeedFile>> {
+    let object_store = Arc::clone(store.store());
+    let resolved: Vec<Option<FeedFile>> = futures::stream::iter(files)
+        .map(|mut file| {
+            let object_store = Arc::clone(&object_store);
+            async move {
+                let Some(pick) = &file.pick else {
+                    return Ok::<_, DataFusionError>(Some(file));
+                };
+                let selection =
+                    row_selection(log.store(), &object_store, &file.path, file.size, pick)
+                        .await
+                        .map_err(|e| {
+                            DataFusionError::Execution(format!("version {}: {e}", file.version))
+                        })?;
+                Ok(selection.map(|selection| {
+                    file.selection = Some(selection);
+                    file
+                }))
+            }
+        })
+        .buffered(8)
+        .try_collect()
+        .await?;
+    Ok(resolved.into_iter().flatten().collect())
 }
 
 /// A log path (relative, percent-encoded) as an object-store path under the table root.

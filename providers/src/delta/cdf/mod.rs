@@ -11,6 +11,7 @@
 //! end version (the latest one when the feed has no end). Each scan re-reads the log,
 //! so a feed without an end sees commits made after its creation.
 
+pub mod deletion_vectors;
 pub mod exec;
 pub mod feed;
 pub mod filters;
