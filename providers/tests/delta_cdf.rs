@@ -5,6 +5,8 @@
 //! VACUUM and time travel.
 
 mod common;
+#[path = "common/deletion_vectors.rs"]
+mod deletion_vectors;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -12,6 +14,7 @@ use std::sync::Arc;
 use common::*;
 use datafusion::prelude::SessionContext;
 use datafusion_cpg_providers::delta::{DeltaCdf, DeltaSnapshot, MissingFiles};
+use deletion_vectors::*;
 use deltalake::protocol::SaveMode;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -448,18 +451,18 @@ async fn time_travel_reads_each_version() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletion_vector_commits_yield_the_rows_they_change() {
-    let table = Table::create_with_deletion_vectors().await;
+    let table = table_with_deletion_vectors().await;
     table.append(0..10).await; // v1: one file, ids 0..10 at rows 0..10
-    let file = table.added_files(1).remove(0);
-    table
-        .commit_deletion_vector(&file, None, Some(inline_dv(&[2, 5])))
-        .await; // v2
-    table
-        .commit_deletion_vector(&file, Some(inline_dv(&[2, 5])), Some(inline_dv(&[2, 5, 7])))
-        .await; // v3
-    table
-        .commit_deletion_vector(&file, Some(inline_dv(&[2, 5, 7])), None)
-        .await; // v4: file removed
+    let file = added_files(&table, 1).remove(0);
+    commit_deletion_vector(&table, &file, None, Some(inline_dv(&[2, 5]))).await; // v2
+    commit_deletion_vector(
+        &table,
+        &file,
+        Some(inline_dv(&[2, 5])),
+        Some(inline_dv(&[2, 5, 7])),
+    )
+    .await; // v3
+    commit_deletion_vector(&table, &file, Some(inline_dv(&[2, 5, 7])), None).await; // v4: file removed
     let feed = |start: u64, end: u64| {
         let path = table.path();
         async move {

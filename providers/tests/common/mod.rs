@@ -60,6 +60,15 @@ fn batch(rows: &[(i32, Row)], with_extra: bool) -> RecordBatch {
 
 impl Table {
     pub async fn create(change_feed: bool, partition_columns: &[&str]) -> Self {
+        let properties = match change_feed {
+            true => vec![TableProperty::EnableChangeDataFeed],
+            false => vec![],
+        };
+        Self::create_with(properties, partition_columns).await
+    }
+
+    /// A table with the `properties` enabled.
+    pub async fn create_with(properties: Vec<TableProperty>, partition_columns: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let url = ensure_table_uri(dir.path().to_str().unwrap()).unwrap();
         let mut create = DeltaTable::try_from_url(url)
@@ -72,9 +81,8 @@ impl Table {
                 StructField::new("part", DataType::Primitive(PrimitiveType::String), true),
             ])
             .with_partition_columns(partition_columns.iter().map(|c| c.to_string()));
-        if change_feed {
-            create = create
-                .with_configuration_property(TableProperty::EnableChangeDataFeed, Some("true"));
+        for property in properties {
+            create = create.with_configuration_property(property, Some("true"));
         }
         create.await.unwrap();
         Self {
@@ -529,100 +537,12 @@ pub async fn scan_metrics(ctx: &SessionContext, sql: &str) -> String {
 }
 
 fn find_metrics(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>, out: &mut String) {
-    if plan.name() == "DeltaCdfExec" {
-        if let Some(metrics) = plan.metrics() {
-            out.push_str(&metrics.aggregate_by_name().to_string());
-        }
+    if plan.name() == "DeltaCdfExec"
+        && let Some(metrics) = plan.metrics()
+    {
+        out.push_str(&metrics.aggregate_by_name().to_string());
     }
     for child in plan.children() {
         find_metrics(child, out);
-    }
-}
-
-/// An inline deletion vector (Delta's `RoaringBitmapArray`, z85) deleting `rows`.
-pub fn inline_dv(rows: &[u64]) -> serde_json::Value {
-    let bitmap: roaring::RoaringTreemap = rows.iter().copied().collect();
-    let mut bytes = 1681511377u32.to_le_bytes().to_vec();
-    bitmap.serialize_into(&mut bytes).unwrap();
-    serde_json::json!({
-        "storageType": "i",
-        "pathOrInlineDv": z85::encode(&bytes),
-        "sizeInBytes": bytes.len(),
-        "cardinality": rows.len(),
-    })
-}
-
-impl Table {
-    /// A table with the change data feed and deletion vectors enabled.
-    pub async fn create_with_deletion_vectors() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let url = ensure_table_uri(dir.path().to_str().unwrap()).unwrap();
-        DeltaTable::try_from_url(url)
-            .await
-            .unwrap()
-            .create()
-            .with_columns(vec![
-                StructField::new("id", DataType::Primitive(PrimitiveType::Integer), false),
-                StructField::new("value", DataType::Primitive(PrimitiveType::String), true),
-                StructField::new("part", DataType::Primitive(PrimitiveType::String), true),
-            ])
-            .with_configuration_property(TableProperty::EnableChangeDataFeed, Some("true"))
-            .with_configuration_property(TableProperty::EnableDeletionVectors, Some("true"))
-            .await
-            .unwrap();
-        Self {
-            dir,
-            partitioned: false,
-        }
-    }
-
-    /// The `add` actions of commit `version`, as JSON.
-    pub fn added_files(&self, version: u64) -> Vec<serde_json::Value> {
-        let path = self
-            .dir
-            .path()
-            .join(format!("_delta_log/{version:020}.json"));
-        std::fs::read_to_string(path)
-            .unwrap()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter_map(|action| action.get("add").cloned())
-            .collect()
-    }
-
-    /// Commits the next version by hand: `remove` the file `add` describes (with the
-    /// deletion vector `old`, if any) and, when `new` is given, re-`add` it with the
-    /// deletion vector `new` (what a deletion-vector DELETE writes).
-    pub async fn commit_deletion_vector(
-        &self,
-        add: &serde_json::Value,
-        old: Option<serde_json::Value>,
-        new: Option<serde_json::Value>,
-    ) {
-        let version = self.version().await + 1;
-        let now = chrono::Utc::now().timestamp_millis();
-        let mut remove = serde_json::json!({
-            "path": add["path"], "deletionTimestamp": now, "dataChange": true,
-            "extendedFileMetadata": true, "partitionValues": add["partitionValues"], "size": add["size"],
-        });
-        if let Some(old) = old {
-            remove["deletionVector"] = old;
-        }
-        let mut lines = vec![
-            serde_json::json!({"commitInfo": {"timestamp": now, "operation": "DELETE"}}),
-            serde_json::json!({ "remove": remove }),
-        ];
-        if let Some(new) = new {
-            let mut readded = add.clone();
-            readded["deletionVector"] = new;
-            readded["dataChange"] = serde_json::json!(true);
-            lines.push(serde_json::json!({ "add": readded }));
-        }
-        let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
-        let path = self
-            .dir
-            .path()
-            .join(format!("_delta_log/{version:020}.json"));
-        std::fs::write(path, text.join("\n") + "\n").unwrap();
     }
 }
