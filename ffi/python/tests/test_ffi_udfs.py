@@ -54,7 +54,16 @@ def test_bad_input_raises_and_the_session_survives(
 def test_register_returns_every_function() -> None:
     ctx = datafusion.SessionContext()
     names = datafusion_cpg.register(ctx)
-    assert names == udfs.names() + ["cpg_query_log", "span_align"]
+    exports = datafusion_cpg.manifest()["exports"]
+    crossing = lambda kind: [  # noqa: E731
+        e["name"] for e in exports if e["kind"] == kind and e["crosses_ffi"]
+    ]
+    assert names == (
+        udfs.names()
+        + crossing("table_function")
+        + crossing("table_provider_factory")
+    )
+    assert {"cpg_query_log", "span_align", "delta_cdf", "DELTA_CDF"} <= set(names)
     names = names[: len(udfs.names())]
     assert set(names) == {case["function"] for case in VECTORS["cases"]}
     for name in names:
