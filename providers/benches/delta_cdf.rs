@@ -4,7 +4,8 @@
 //! this bench with deltalake's writer: about a minute the first time):
 //! - `two_columns_45_to_50`: `SELECT id, kind` over versions 45..=50;
 //! - `commit_49_of_all`: `SELECT * ... WHERE _commit_version = 49` over versions 0..=50
-//!   (ours reads that one commit's files: checked with the scan's metrics).
+//!   (ours reads that one commit's files: checked with the scan's metrics), and
+//!   `commit_49_of_all_two_columns` the same with `SELECT id, kind`.
 //!
 //! Each pair runs in the same process after checking both return the same rows (count
 //! and sum of ids). Peak heap of one run of each (a counting allocator) is printed before
@@ -211,6 +212,39 @@ async fn contexts(path: &str, start: u64, end: u64) -> (SessionContext, SessionC
     (ours, theirs)
 }
 
+/// Checks both feeds return the same rows (`expected` of them), prints the peak heap of
+/// one run of each, then times both in one criterion group.
+fn compare(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    group: &str,
+    (ours, theirs): &(SessionContext, SessionContext),
+    sql: &str,
+    expected: usize,
+) {
+    let (a, b) = runtime.block_on(async { (drain(ours, sql).await, drain(theirs, sql).await) });
+    assert_eq!(a, b, "{group}: both read the same rows");
+    assert_eq!(a.0, expected, "{group}: row count");
+    let (ours_peak, theirs_peak) =
+        runtime.block_on(async { (peak_mib(ours, sql).await, peak_mib(theirs, sql).await) });
+    eprintln!(
+        "{group} peak heap: datafusion-cpg {ours_peak:.1} MiB, delta-rs {theirs_peak:.1} MiB \
+         (ratio {:.3})",
+        ours_peak / theirs_peak
+    );
+    let mut group = c.benchmark_group(group);
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("datafusion-cpg", |b| {
+        b.iter(|| runtime.block_on(drain(ours, sql)))
+    });
+    group.bench_function("delta-rs", |b| {
+        b.iter(|| runtime.block_on(drain(theirs, sql)))
+    });
+    group.finish();
+}
+
 fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -218,62 +252,29 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let path = runtime.block_on(ensure_table());
 
+    let recent = runtime.block_on(contexts(&path, 45, 50));
     let two_columns = "SELECT id, kind FROM feed";
-    let (ours, theirs) = runtime.block_on(contexts(&path, 45, 50));
-    let (a, b) = runtime.block_on(async {
-        (
-            drain(&ours, two_columns).await,
-            drain(&theirs, two_columns).await,
-        )
-    });
-    assert_eq!(a, b, "two columns of 45..=50: both read the same rows");
-    assert_eq!(
-        a.0,
+    compare(
+        c,
+        &runtime,
+        "two_columns_45_to_50",
+        &recent,
+        two_columns,
         6 * ROWS_PER_VERSION,
-        "versions 45..=50: six commits of rows"
     );
-    let (ours_peak, theirs_peak) = runtime.block_on(async {
-        (
-            peak_mib(&ours, two_columns).await,
-            peak_mib(&theirs, two_columns).await,
-        )
-    });
-    eprintln!(
-        "two_columns_45_to_50 peak heap: datafusion-cpg {ours_peak:.1} MiB, delta-rs {theirs_peak:.1} MiB \
-         (ratio {:.3})",
-        ours_peak / theirs_peak
-    );
-    let mut group = c.benchmark_group("two_columns_45_to_50");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(20));
-    group.bench_function("datafusion-cpg", |b| {
-        b.iter(|| runtime.block_on(drain(&ours, two_columns)))
-    });
-    group.bench_function("delta-rs", |b| {
-        b.iter(|| runtime.block_on(drain(&theirs, two_columns)))
-    });
-    group.finish();
 
+    let all = runtime.block_on(contexts(&path, 0, VERSIONS));
     let one_commit = "SELECT * FROM feed WHERE _commit_version = 49";
-    let (ours, theirs) = runtime.block_on(contexts(&path, 0, VERSIONS));
-    let (a, b) = runtime.block_on(async {
-        (
-            drain(&ours, one_commit).await,
-            drain(&theirs, one_commit).await,
-        )
-    });
-    assert_eq!(a, b, "commit 49: both read the same rows");
-    assert_eq!(a.0, ROWS_PER_VERSION);
     let (commits, files) = runtime.block_on(async {
-        let plan = ours
+        let plan = all
+            .0
             .sql(one_commit)
             .await
             .unwrap()
             .create_physical_plan()
             .await
             .unwrap();
-        datafusion::physical_plan::collect(Arc::clone(&plan), ours.task_ctx())
+        datafusion::physical_plan::collect(Arc::clone(&plan), all.0.task_ctx())
             .await
             .unwrap();
         (
@@ -285,26 +286,23 @@ fn bench(c: &mut Criterion) {
         "commit_49_of_all: datafusion-cpg read commits_read={commits:?}, files_planned={files:?}"
     );
     assert_eq!(commits, Some(1), "only commit 49 is read");
-    let (ours_peak, theirs_peak) = runtime.block_on(async {
-        (
-            peak_mib(&ours, one_commit).await,
-            peak_mib(&theirs, one_commit).await,
-        )
-    });
-    eprintln!(
-        "commit_49_of_all peak heap: datafusion-cpg {ours_peak:.1} MiB, delta-rs {theirs_peak:.1} MiB"
+    // Every column (decoding 20 columns dominates both) and two columns.
+    compare(
+        c,
+        &runtime,
+        "commit_49_of_all",
+        &all,
+        one_commit,
+        ROWS_PER_VERSION,
     );
-    let mut group = c.benchmark_group("commit_49_of_all");
-    group
-        .sample_size(10)
-        .measurement_time(Duration::from_secs(20));
-    group.bench_function("datafusion-cpg", |b| {
-        b.iter(|| runtime.block_on(drain(&ours, one_commit)))
-    });
-    group.bench_function("delta-rs", |b| {
-        b.iter(|| runtime.block_on(drain(&theirs, one_commit)))
-    });
-    group.finish();
+    compare(
+        c,
+        &runtime,
+        "commit_49_of_all_two_columns",
+        &all,
+        "SELECT id, kind FROM feed WHERE _commit_version = 49",
+        ROWS_PER_VERSION,
+    );
 }
 
 criterion_group!(benches, bench);

@@ -8,7 +8,6 @@ mod common;
 #[path = "common/deletion_vectors.rs"]
 mod deletion_vectors;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use common::*;
@@ -29,20 +28,18 @@ async fn feed_of_every_range_equals_the_model() {
                 .build()
                 .await
                 .unwrap();
-            let ctx = SessionContext::new();
-            ctx.register_table("feed", Arc::new(provider)).unwrap();
+            let ctx = ctx_with("feed", provider);
             let got = feed_rows(&ctx, "SELECT * FROM feed").await;
             assert_eq!(got, history.expected(start..=end), "range {start}..={end}");
         }
     }
     // Without an end: to the latest version.
-    let ctx = SessionContext::new();
     let provider = DeltaCdf::new(history.path())
         .starting_version(2)
         .build()
         .await
         .unwrap();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
+    let ctx = ctx_with("feed", provider);
     assert_eq!(
         feed_rows(&ctx, "SELECT * FROM feed").await,
         history.expected(2..=latest)
@@ -62,8 +59,7 @@ async fn timestamps_bound_the_feed_inclusively() {
                 .build()
                 .await
                 .unwrap();
-            let ctx = SessionContext::new();
-            ctx.register_table("feed", Arc::new(provider)).unwrap();
+            let ctx = ctx_with("feed", provider);
             let got = feed_rows(&ctx, "SELECT * FROM feed").await;
             assert_eq!(
                 got,
@@ -79,8 +75,7 @@ async fn timestamps_bound_the_feed_inclusively() {
         .build()
         .await
         .unwrap();
-    let ctx = SessionContext::new();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
+    let ctx = ctx_with("feed", provider);
     assert_eq!(
         feed_rows(&ctx, "SELECT * FROM feed").await,
         history.expected(3..=4)
@@ -101,13 +96,12 @@ async fn timestamps_bound_the_feed_inclusively() {
 async fn commit_filters_narrow_the_commits_read() {
     let history = History::write().await;
     let latest = history.latest();
-    let ctx = SessionContext::new();
     let provider = DeltaCdf::new(history.path())
         .starting_version(0)
         .build()
         .await
         .unwrap();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
+    let ctx = ctx_with("feed", provider);
     let times = history.commit_micros().await;
     let cases = [
         ("_commit_version = 4", 4..=4u64),
@@ -153,13 +147,12 @@ async fn commit_filters_narrow_the_commits_read() {
 async fn projection_partitions_limit_and_order() {
     let history = History::write().await;
     let latest = history.latest();
-    let ctx = SessionContext::new();
     let provider = DeltaCdf::new(history.path())
         .starting_version(0)
         .build()
         .await
         .unwrap();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
+    let ctx = ctx_with("feed", provider);
 
     // Partition filter: files of other partitions are not read.
     let sql = "SELECT * FROM feed WHERE part = 'odd'";
@@ -277,15 +270,8 @@ async fn bad_ranges_and_tables_are_clear_errors() {
         .build()
         .await
         .unwrap();
-    let ctx = SessionContext::new();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
-    let error = ctx
-        .sql("SELECT * FROM feed")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap_err();
+    let ctx = ctx_with("feed", provider);
+    let error = query_error(&ctx, "SELECT * FROM feed").await;
     assert!(
         error
             .to_string()
@@ -300,22 +286,14 @@ async fn vacuumed_files_fail_or_are_skipped_and_reported() {
     table.append(0..10).await; // v1
     table.overwrite(100..105).await; // v2: removes v1's file
     table.vacuum().await; // v3, v4 (vacuum start/end): v1's file is gone
-    let ctx = SessionContext::new();
     let failing = DeltaCdf::new(table.path())
         .starting_version(1)
         .ending_version(2)
         .build()
         .await
         .unwrap();
-    ctx.register_table("failing", Arc::new(failing)).unwrap();
-    let error = ctx
-        .sql("SELECT * FROM failing")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap_err();
-    let error = error.to_string();
+    let ctx = ctx_with("failing", failing);
+    let error = query_error(&ctx, "SELECT * FROM failing").await;
     assert!(error.contains("version 1 of"), "{error}");
     assert!(error.contains("is missing (removed by VACUUM?)"), "{error}");
     assert!(error.contains("missing_files = 'skip'"), "{error}");
@@ -351,21 +329,13 @@ async fn a_conflicting_schema_change_inside_the_range_is_refused() {
     table.append(0..3).await; // v1
     table.write_int_value(SaveMode::Overwrite).await; // v2: `value` becomes Int64
     table.write_int_value(SaveMode::Append).await; // v3
-    let ctx = SessionContext::new();
     let provider = DeltaCdf::new(table.path())
         .starting_version(1)
         .build()
         .await
         .unwrap();
-    ctx.register_table("feed", Arc::new(provider)).unwrap();
-    let error = ctx
-        .sql("SELECT * FROM feed")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap_err();
-    let error = error.to_string();
+    let ctx = ctx_with("feed", provider);
+    let error = query_error(&ctx, "SELECT * FROM feed").await;
     assert!(
         error.contains("schema change inside the change feed"),
         "{error}"
@@ -377,13 +347,7 @@ async fn a_conflicting_schema_change_inside_the_range_is_refused() {
         .await
         .unwrap();
     ctx.register_table("at_change", Arc::new(provider)).unwrap();
-    let error = ctx
-        .sql("SELECT * FROM at_change")
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap_err();
+    let error = query_error(&ctx, "SELECT * FROM at_change").await;
     assert!(
         error
             .to_string()
@@ -398,8 +362,7 @@ async fn a_conflicting_schema_change_inside_the_range_is_refused() {
             .build()
             .await
             .unwrap();
-        let ctx = SessionContext::new();
-        ctx.register_table("feed", Arc::new(provider)).unwrap();
+        let ctx = ctx_with("feed", provider);
         assert!(!query(&ctx, "SELECT * FROM feed").await.is_empty());
     }
 }
@@ -423,8 +386,7 @@ async fn time_travel_reads_each_version() {
                 .unwrap(),
         ] {
             assert_eq!(provider.version(), version);
-            let ctx = SessionContext::new();
-            ctx.register_table("t", Arc::new(provider)).unwrap();
+            let ctx = ctx_with("t", provider);
             assert_eq!(
                 table_rows(&ctx, "SELECT * FROM t").await,
                 expected,
@@ -446,7 +408,6 @@ async fn time_travel_reads_each_version() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains("earliest commit"), "{error}");
-    let _ = BTreeMap::<u8, u8>::new();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -472,8 +433,7 @@ async fn deletion_vector_commits_yield_the_rows_they_change() {
                 .build()
                 .await
                 .unwrap();
-            let ctx = SessionContext::new();
-            ctx.register_table("feed", Arc::new(provider)).unwrap();
+            let ctx = ctx_with("feed", provider);
             query(
                 &ctx,
                 "SELECT _commit_version, _change_type, id FROM feed ORDER BY 1, 2, 3",
@@ -495,14 +455,45 @@ async fn deletion_vector_commits_yield_the_rows_they_change() {
     all.extend(rows(4, "delete", &[0, 1, 3, 4, 6, 8, 9]));
     assert_eq!(feed(1, 4).await, all);
     // Time travel reads the vectors too (deltalake's scan).
-    let at = |version| DeltaSnapshot::new(table.path()).version(version).build();
-    let ctx = SessionContext::new();
-    ctx.register_table("v3", Arc::new(at(3).await.unwrap()))
-        .unwrap();
+    let v3 = DeltaSnapshot::new(table.path()).version(3).build().await;
+    let ctx = ctx_with("v3", v3.unwrap());
     let ids: Vec<String> = query(&ctx, "SELECT id FROM v3 ORDER BY id")
         .await
         .into_iter()
         .map(|r| r[0].clone())
         .collect();
     assert_eq!(ids, ["0", "1", "3", "4", "6", "8", "9"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_reads_each_commit_once() {
+    let history = History::write().await;
+    let provider = DeltaCdf::new(history.path())
+        .starting_version(1)
+        .build()
+        .await
+        .unwrap();
+    let ctx = ctx_with("feed", provider);
+    let first = feed_rows(&ctx, "SELECT * FROM feed").await;
+    assert_eq!(first, history.expected(1..=history.latest()));
+    // Committed versions never change: the provider's next scan takes them from its memo
+    // (only the log listing is read again), so a commit file lost since is not noticed...
+    let commit = format!("{}/_delta_log/{:020}.json", history.path(), 2);
+    std::fs::remove_file(commit).unwrap();
+    assert_eq!(feed_rows(&ctx, "SELECT * FROM feed").await, first);
+    // ... while a new provider reads the log again.
+    let fresh = async {
+        let provider = DeltaCdf::new(history.path())
+            .starting_version(1)
+            .build()
+            .await
+            .map_err(|e| e.to_string())?;
+        let ctx = ctx_with("feed", provider);
+        Err::<(), _>(query_error(&ctx, "SELECT * FROM feed").await)
+    };
+    let error = fresh.await.unwrap_err();
+    assert!(
+        error.contains("version 2") || error.contains("gap"),
+        "{error}"
+    );
 }

@@ -6,11 +6,17 @@
 //! `commitInfo.timestamp` the writer stored, else the commit file's modification time.
 //! Time travel and the change feed both use it, so `delta_snapshot(t)` and a feed bounded
 //! by `t` agree (delta-rs uses the file time for one and commitInfo for the other).
+//!
+//! A committed version never changes, so a `DeltaLog` (and its clones) remembers the
+//! commits it parsed and the snapshots it loaded: a provider that keeps one re-reads only
+//! the log listing on its next scan.
 
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
+use std::sync::{Arc, Mutex};
 
 use datafusion::common::{DataFusionError, Result};
-use deltalake::kernel::Action;
+use deltalake::kernel::{Action, Snapshot};
 use deltalake::logstore::{LogStoreRef, get_actions};
 use deltalake::{ObjectStore, Path};
 use futures::StreamExt;
@@ -31,14 +37,31 @@ pub struct Commit {
 #[derive(Debug, Clone)]
 pub struct DeltaLog {
     store: LogStoreRef,
+    memo: Arc<Memo>,
 }
+
+/// What was read of immutable versions.
+#[derive(Debug, Default)]
+struct Memo {
+    commits: Mutex<HashMap<u64, Arc<Commit>>>,
+    /// Actions held in `commits` (bounded by [`MEMO_MAX_ACTIONS`]).
+    actions: Mutex<usize>,
+    snapshots: Mutex<HashMap<u64, Arc<Snapshot>>>,
+}
+
+/// At most this many actions are remembered (about 1 KiB each); later commits are read
+/// again when needed.
+const MEMO_MAX_ACTIONS: usize = 1 << 20;
 
 /// How many commit files are fetched at once when a range is read.
 const CONCURRENT_COMMIT_READS: usize = 16;
 
 impl DeltaLog {
     pub fn new(store: LogStoreRef) -> Self {
-        Self { store }
+        Self {
+            store,
+            memo: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &LogStoreRef {
@@ -77,7 +100,23 @@ impl DeltaLog {
     }
 
     /// The commit at `version`, or `None` if its file is absent.
-    pub async fn commit(&self, version: u64) -> Result<Option<Commit>> {
+    pub async fn commit(&self, version: u64) -> Result<Option<Arc<Commit>>> {
+        if let Some(commit) = lock(&self.memo.commits).get(&version) {
+            return Ok(Some(Arc::clone(commit)));
+        }
+        let Some(commit) = self.read_commit(version).await? else {
+            return Ok(None);
+        };
+        let commit = Arc::new(commit);
+        let mut held = lock(&self.memo.actions);
+        if *held + commit.actions.len() <= MEMO_MAX_ACTIONS {
+            *held += commit.actions.len();
+            lock(&self.memo.commits).insert(version, Arc::clone(&commit));
+        }
+        Ok(Some(commit))
+    }
+
+    async fn read_commit(&self, version: u64) -> Result<Option<Commit>> {
         let Some(bytes) = self
             .store
             .read_commit_entry(version)
@@ -109,7 +148,7 @@ impl DeltaLog {
     }
 
     /// The commit at `version`; its absence is an error naming it.
-    pub async fn required_commit(&self, version: u64) -> Result<Commit> {
+    pub async fn required_commit(&self, version: u64) -> Result<Arc<Commit>> {
         self.commit(version).await?.ok_or_else(|| {
             DataFusionError::Plan(format!(
                 "version {version} of the Delta table at {} has no commit file \
@@ -123,7 +162,7 @@ impl DeltaLog {
     pub fn commits(
         &self,
         versions: impl Iterator<Item = u64> + Send + 'static,
-    ) -> impl futures::Stream<Item = Result<Commit>> + Send + 'static {
+    ) -> impl futures::Stream<Item = Result<Arc<Commit>>> + Send + 'static {
         let log = self.clone();
         futures::stream::iter(versions)
             .map(move |version| {
@@ -131,6 +170,22 @@ impl DeltaLog {
                 async move { log.required_commit(version).await }
             })
             .buffered(CONCURRENT_COMMIT_READS)
+    }
+
+    /// The table's snapshot (protocol, metadata, schema; no file list) at `version`.
+    pub async fn snapshot(&self, version: u64) -> Result<Arc<Snapshot>> {
+        if let Some(snapshot) = lock(&self.memo.snapshots).get(&version) {
+            return Ok(Arc::clone(snapshot));
+        }
+        let snapshot = Snapshot::try_new(self.store.as_ref(), Some(version))
+            .await
+            .map_err(delta_error(&format!(
+                "loading version {version} of {}",
+                self.table()
+            )))?;
+        let snapshot = Arc::new(snapshot);
+        lock(&self.memo.snapshots).insert(version, Arc::clone(&snapshot));
+        Ok(snapshot)
     }
 
     async fn commit_file_time(&self, version: u64) -> Result<i64> {
@@ -186,6 +241,13 @@ impl DeltaLog {
             None => Some(*versions.end()),
         })
     }
+}
+
+/// The memo's maps hold no invariant a panic could break: a poisoned lock is used as is.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The version of a commit file name (`00000000000000000042.json`), if it is one.

@@ -439,6 +439,27 @@ pub async fn batches(ctx: &SessionContext, sql: &str) -> Vec<RecordBatch> {
 }
 
 /// Rows as strings, in result order.
+/// A session with `provider` registered as `name`.
+pub fn ctx_with(
+    name: &str,
+    provider: impl datafusion::catalog::TableProvider + 'static,
+) -> SessionContext {
+    let ctx = SessionContext::new();
+    ctx.register_table(name, Arc::new(provider)).unwrap();
+    ctx
+}
+
+/// The error `sql` fails with when run (planning it must succeed).
+pub async fn query_error(ctx: &SessionContext, sql: &str) -> String {
+    ctx.sql(sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap_err()
+        .to_string()
+}
+
 pub async fn query(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
     let mut rows = vec![];
     for batch in batches(ctx, sql).await {

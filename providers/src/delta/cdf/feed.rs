@@ -20,7 +20,6 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::Schema;
 use datafusion::common::{DataFusionError, Result};
-use deltalake::kernel::Snapshot;
 use deltalake::kernel::engine::arrow_conversion::TryIntoArrow;
 use deltalake::kernel::{Action, Add, DeletionVectorDescriptor, Remove};
 use deltalake::{ObjectStoreError, Path};
@@ -31,7 +30,7 @@ use datafusion::datasource::physical_plan::parquet::ParquetRowSelection;
 
 use super::deletion_vectors::{RowPick, RowSource, row_selection};
 use super::filters::CommitFilter;
-use crate::delta::location::{TableStore, delta_error};
+use crate::delta::location::TableStore;
 use crate::delta::log::{Commit, DeltaLog};
 use crate::delta::options::{MissingFiles, VersionBound};
 
@@ -191,11 +190,7 @@ async fn change_feed_enabled_before(
     let Some(version) = start.checked_sub(1) else {
         return Ok(false);
     };
-    let snapshot = Snapshot::try_new(log.store().as_ref(), Some(version))
-        .await
-        .map_err(delta_error(&format!(
-            "loading version {version} of {table}"
-        )))?;
+    let snapshot = log.snapshot(version).await?;
     let configuration = snapshot.metadata().configuration();
     refuse_column_mapping(configuration, version, table)?;
     let schema: Schema = snapshot.schema().as_ref().try_into_arrow().map_err(|e| {

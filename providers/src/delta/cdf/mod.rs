@@ -157,6 +157,8 @@ impl DeltaCdf {
 pub struct DeltaCdfProvider {
     spec: CdfSpec,
     log_store: LogStoreRef,
+    /// Kept across scans: the commits it has read are not read again.
+    log: DeltaLog,
     feed_schema: FeedSchema,
 }
 
@@ -176,6 +178,7 @@ impl DeltaCdfProvider {
         Ok(Self {
             spec,
             log_store,
+            log,
             feed_schema,
         })
     }
@@ -187,8 +190,10 @@ impl DeltaCdfProvider {
         table: SchemaRef,
         partition_columns: Vec<String>,
     ) -> Result<Self> {
+        let log_store = spec.location.log_store()?;
         Ok(Self {
-            log_store: spec.location.log_store()?,
+            log: DeltaLog::new(Arc::clone(&log_store)),
+            log_store,
             spec,
             feed_schema: FeedSchema::new(table, partition_columns)?,
         })
@@ -251,13 +256,13 @@ impl TableProvider for DeltaCdfProvider {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let log = DeltaLog::new(Arc::clone(&self.log_store));
+        let log = &self.log;
         let store = TableStore::of(&self.log_store)?;
         let commit_filter = CommitFilter::from_filters(filters);
         let mut feed = crate::blocking::in_runtime(async {
-            let range = resolve_range(&log, self.spec.start, self.spec.end).await?;
+            let range = resolve_range(log, self.spec.start, self.spec.end).await?;
             read_feed(
-                &log,
+                log,
                 &store,
                 range,
                 &commit_filter,
