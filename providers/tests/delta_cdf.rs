@@ -11,7 +11,6 @@ mod deletion_vectors;
 use std::sync::Arc;
 
 use common::*;
-use datafusion::prelude::SessionContext;
 use datafusion_cpg_providers::delta::{DeltaCdf, DeltaSnapshot, MissingFiles};
 use deletion_vectors::*;
 use deltalake::protocol::SaveMode;
