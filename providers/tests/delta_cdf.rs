@@ -11,9 +11,20 @@ mod deletion_vectors;
 use std::sync::Arc;
 
 use common::*;
+use datafusion::prelude::SessionContext;
 use datafusion_cpg_providers::delta::{DeltaCdf, DeltaSnapshot, MissingFiles};
 use deletion_vectors::*;
 use deltalake::protocol::SaveMode;
+
+/// A session with the feed of the table at `path` from `start` to `end` (or the latest)
+/// registered as `feed`.
+async fn feed_ctx(path: impl Into<String>, start: u64, end: Option<u64>) -> SessionContext {
+    let mut feed = DeltaCdf::new(path).starting_version(start);
+    if let Some(end) = end {
+        feed = feed.ending_version(end);
+    }
+    ctx_with("feed", feed.build().await.unwrap())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feed_of_every_range_equals_the_model() {
@@ -21,24 +32,13 @@ async fn feed_of_every_range_equals_the_model() {
     let latest = history.latest();
     for start in 0..=latest {
         for end in start..=latest {
-            let provider = DeltaCdf::new(history.path())
-                .starting_version(start)
-                .ending_version(end)
-                .build()
-                .await
-                .unwrap();
-            let ctx = ctx_with("feed", provider);
+            let ctx = feed_ctx(history.path(), start, Some(end)).await;
             let got = feed_rows(&ctx, "SELECT * FROM feed").await;
             assert_eq!(got, history.expected(start..=end), "range {start}..={end}");
         }
     }
     // Without an end: to the latest version.
-    let provider = DeltaCdf::new(history.path())
-        .starting_version(2)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(history.path(), 2, None).await;
     assert_eq!(
         feed_rows(&ctx, "SELECT * FROM feed").await,
         history.expected(2..=latest)
@@ -95,12 +95,7 @@ async fn timestamps_bound_the_feed_inclusively() {
 async fn commit_filters_narrow_the_commits_read() {
     let history = History::write().await;
     let latest = history.latest();
-    let provider = DeltaCdf::new(history.path())
-        .starting_version(0)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(history.path(), 0, None).await;
     let times = history.commit_micros().await;
     let cases = [
         ("_commit_version = 4", 4..=4u64),
@@ -146,12 +141,7 @@ async fn commit_filters_narrow_the_commits_read() {
 async fn projection_partitions_limit_and_order() {
     let history = History::write().await;
     let latest = history.latest();
-    let provider = DeltaCdf::new(history.path())
-        .starting_version(0)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(history.path(), 0, None).await;
 
     // Partition filter: files of other partitions are not read.
     let sql = "SELECT * FROM feed WHERE part = 'odd'";
@@ -264,12 +254,7 @@ async fn bad_ranges_and_tables_are_clear_errors() {
     // A table without the change data feed.
     let plain = Table::create(false, &[]).await;
     plain.append(0..3).await;
-    let provider = DeltaCdf::new(plain.path())
-        .starting_version(0)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(plain.path(), 0, None).await;
     let error = query_error(&ctx, "SELECT * FROM feed").await;
     assert!(
         error
@@ -328,12 +313,7 @@ async fn a_conflicting_schema_change_inside_the_range_is_refused() {
     table.append(0..3).await; // v1
     table.write_int_value(SaveMode::Overwrite).await; // v2: `value` becomes Int64
     table.write_int_value(SaveMode::Append).await; // v3
-    let provider = DeltaCdf::new(table.path())
-        .starting_version(1)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(table.path(), 1, None).await;
     let error = query_error(&ctx, "SELECT * FROM feed").await;
     assert!(
         error.contains("schema change inside the change feed"),
@@ -355,13 +335,7 @@ async fn a_conflicting_schema_change_inside_the_range_is_refused() {
     );
     // ... and the ranges on either side of it read fine.
     for (start, end) in [(1, 1), (3, 3)] {
-        let provider = DeltaCdf::new(table.path())
-            .starting_version(start)
-            .ending_version(end)
-            .build()
-            .await
-            .unwrap();
-        let ctx = ctx_with("feed", provider);
+        let ctx = feed_ctx(table.path(), start, Some(end)).await;
         assert!(!query(&ctx, "SELECT * FROM feed").await.is_empty());
     }
 }
@@ -426,13 +400,7 @@ async fn deletion_vector_commits_yield_the_rows_they_change() {
     let feed = |start: u64, end: u64| {
         let path = table.path();
         async move {
-            let provider = DeltaCdf::new(path)
-                .starting_version(start)
-                .ending_version(end)
-                .build()
-                .await
-                .unwrap();
-            let ctx = ctx_with("feed", provider);
+            let ctx = feed_ctx(path, start, Some(end)).await;
             query(
                 &ctx,
                 "SELECT _commit_version, _change_type, id FROM feed ORDER BY 1, 2, 3",
@@ -467,12 +435,7 @@ async fn deletion_vector_commits_yield_the_rows_they_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_reads_each_commit_once() {
     let history = History::write().await;
-    let provider = DeltaCdf::new(history.path())
-        .starting_version(1)
-        .build()
-        .await
-        .unwrap();
-    let ctx = ctx_with("feed", provider);
+    let ctx = feed_ctx(history.path(), 1, None).await;
     let first = feed_rows(&ctx, "SELECT * FROM feed").await;
     assert_eq!(first, history.expected(1..=history.latest()));
     // Committed versions never change: the provider's next scan takes them from its memo
