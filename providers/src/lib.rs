@@ -8,6 +8,7 @@
 
 mod blocking;
 pub mod delta;
+pub mod listing;
 
 use std::sync::Arc;
 
