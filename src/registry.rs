@@ -245,13 +245,17 @@ pub fn exports() -> Vec<Export> {
             Ok(Extension::TableFunction(Arc::clone(&function)))
         }));
     }
-    for (name, factory) in crate::providers::factories() {
-        all.push(Export::new(
-            ExportKind::TableProviderFactory,
-            name,
-            move |_| Ok(Extension::TableProviderFactory(Arc::clone(&factory))),
-        ));
-    }
+    let factory = |(name, factory): (&str, Arc<dyn TableProviderFactory>)| {
+        Export::new(ExportKind::TableProviderFactory, name, move |_| {
+            Ok(Extension::TableProviderFactory(Arc::clone(&factory)))
+        })
+    };
+    all.extend(crate::providers::factories().into_iter().map(factory));
+    all.extend(
+        crate::providers::linked_factories()
+            .into_iter()
+            .map(|entry| factory(entry).linked_only()),
+    );
     all.push(Export::new(
         ExportKind::TableFunction,
         crate::optimizer::policy::log::QUERY_LOG_FUNCTION,

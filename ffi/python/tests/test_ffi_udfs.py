@@ -174,9 +174,17 @@ def test_the_manifest_is_the_registry_with_versions() -> None:
         "relation_planner",
         "analyzer_rule",
         "table_function",
+        "table_provider_factory",
         "physical_optimizer_rule",
         "session_options",
     }
+    # DataFusion's own STORED AS names are taken over only where the bundle is linked.
+    linked_factories = {
+        e["name"]
+        for e in manifest["exports"]
+        if e["kind"] == "table_provider_factory" and not e["crosses_ffi"]
+    }
+    assert linked_factories == {"PARQUET", "CSV", "JSON", "NDJSON"}
 
 
 def test_table_functions_cross_into_datafusion_python() -> None:

@@ -2,44 +2,44 @@
 //! directory (the object store directly, never DataFusion's list-files cache), emits the
 //! files it has not emitted in the table's file order, each through the format's own
 //! file scan (projection, predicate and limit pushed in), and polls again when it runs
-//! out.
+//! out. It checks the declared order on every row, records consumed files in the
+//! checkpoint, skips files deleted before they are read, and fails on (or skips, per
+//! `bad_files`) files it cannot read.
 
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::config::CsvOptions;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
-use datafusion::datasource::listing::{ListingTableUrl, PartitionedFile};
+use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
     CsvSource, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_expr::{
+    EquivalenceProperties, LexOrdering, PhysicalExpr, PhysicalSortExpr,
+};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::expressions::Column;
+use datafusion::physical_plan::metrics::{
+    Count, ExecutionPlanMetricsSet, MetricBuilder, MetricsSet,
+};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 use futures::StreamExt;
-use object_store::{ObjectMeta, ObjectStore};
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
-use super::{FileFormatKind, FileOrder};
-
-/// What a scan of the directory needs (shared by the provider and its scans).
-#[derive(Debug)]
-pub struct TailSpec {
-    pub url: ListingTableUrl,
-    pub format: FileFormatKind,
-    pub schema: SchemaRef,
-    pub poll_interval: Duration,
-    pub order: FileOrder,
-    pub bounded: bool,
-}
+use super::checkpoint::Checkpoint;
+use super::ordering::OrderCheck;
+use super::{BadFiles, FileFormatKind, FileOrder, TailSpec};
 
 /// The scan of an unbounded listing table; see the module docs.
 #[derive(Debug)]
@@ -47,13 +47,19 @@ pub struct TailExec {
     scans: Arc<FileScans>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
+    metrics: ExecutionPlanMetricsSet,
+    /// Files skipped by the last run, with the cause (`bad_files = 'skip'`).
+    skipped: Arc<Mutex<Vec<String>>>,
 }
 
 /// Builds the scan of each file, with what the query pushed down.
 #[derive(Debug)]
 struct FileScans {
     spec: Arc<TailSpec>,
-    projection: Option<Vec<usize>>,
+    /// The columns each file scan reads: the query's, then any order column it lacks.
+    read: Vec<usize>,
+    /// How many of `read` the query asked for.
+    output_width: usize,
     predicate: Option<Arc<dyn PhysicalExpr>>,
     limit: Option<usize>,
 }
@@ -65,9 +71,33 @@ impl TailExec {
         predicate: Option<Arc<dyn PhysicalExpr>>,
         limit: Option<usize>,
     ) -> Result<Self> {
-        let schema = match &projection {
-            Some(columns) => Arc::new(spec.schema.project(columns)?),
-            None => Arc::clone(&spec.schema),
+        let wanted: Vec<usize> =
+            projection.unwrap_or_else(|| (0..spec.schema.fields().len()).collect());
+        let schema = Arc::new(spec.schema.project(&wanted)?);
+        let mut read = wanted.clone();
+        for column in &spec.order_by {
+            let index = spec.schema.index_of(&column.name)?;
+            if !read.contains(&index) {
+                read.push(index);
+            }
+        }
+        // The declared order, as far as its columns are in the output.
+        let ordering: Vec<PhysicalSortExpr> = spec
+            .order_by
+            .iter()
+            .map_while(|column| {
+                let index = schema.index_of(&column.name).ok()?;
+                Some(PhysicalSortExpr::new(
+                    Arc::new(Column::new(&column.name, index)),
+                    column.options(),
+                ))
+            })
+            .collect();
+        let equivalence = match LexOrdering::new(ordering) {
+            Some(ordering) => {
+                EquivalenceProperties::new_with_orderings(Arc::clone(&schema), [ordering])
+            }
+            None => EquivalenceProperties::new(Arc::clone(&schema)),
         };
         let boundedness = match (spec.bounded, limit) {
             (false, None) => Boundedness::Unbounded {
@@ -76,20 +106,23 @@ impl TailExec {
             _ => Boundedness::Bounded,
         };
         let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
+            equivalence,
             Partitioning::UnknownPartitioning(1),
             EmissionType::Incremental,
             boundedness,
         );
         Ok(Self {
             scans: Arc::new(FileScans {
+                output_width: wanted.len(),
+                read,
                 spec,
-                projection,
                 predicate,
                 limit,
             }),
             schema,
             properties: Arc::new(properties),
+            metrics: ExecutionPlanMetricsSet::new(),
+            skipped: Arc::default(),
         })
     }
 }
@@ -107,35 +140,63 @@ impl FileScans {
                 Arc::new(source)
             }
             FileFormatKind::Csv => Arc::new(CsvSource::new(schema).with_csv_options(CsvOptions {
-                has_header: Some(true),
+                has_header: Some(self.spec.has_header),
                 ..Default::default()
             })),
             FileFormatKind::Json => Arc::new(JsonSource::new(schema)),
         };
         let config = FileScanConfigBuilder::new(self.spec.url.object_store(), source)
             .with_file(PartitionedFile::new_from_meta(file))
-            .with_projection_indices(self.projection.clone())?
+            .with_projection_indices(Some(self.read.clone()))?
             .with_limit(self.limit)
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }
 }
 
+/// The counters of a run.
+#[derive(Debug, Clone)]
+struct TailMetrics {
+    files_read: Count,
+    files_skipped: Count,
+    files_vanished: Count,
+    listings: Count,
+}
+
 /// The stream's state between batches.
 struct Tail {
     scans: Arc<FileScans>,
+    output: SchemaRef,
     store: Arc<dyn ObjectStore>,
     context: Arc<TaskContext>,
-    emitted: HashSet<object_store::path::Path>,
+    emitted: HashSet<Path>,
     pending: VecDeque<ObjectMeta>,
-    current: Option<SendableRecordBatchStream>,
+    /// The file being read and its batches.
+    current: Option<(Path, SendableRecordBatchStream)>,
     listed_once: bool,
     remaining: usize,
+    order: Option<OrderCheck>,
+    checkpoint: Option<Checkpoint>,
+    metrics: TailMetrics,
+    skipped: Arc<Mutex<Vec<String>>>,
 }
 
 impl Tail {
+    /// Opens the checkpoint, if any: its files count as emitted.
+    async fn start(&mut self) -> Result<()> {
+        let spec = &self.scans.spec;
+        if let Some(location) = &spec.checkpoint {
+            let checkpoint = Checkpoint::open(location, spec.url.as_str(), &self.context).await?;
+            self.emitted
+                .extend(checkpoint.files().map(|file| Path::from(file.to_string())));
+            self.checkpoint = Some(checkpoint);
+        }
+        Ok(())
+    }
+
     /// The files of the directory not emitted yet, in the table's order.
     async fn list_new(&mut self) -> Result<Vec<ObjectMeta>> {
+        self.metrics.listings.add(1);
         let spec = &self.scans.spec;
         let mut listing = self.store.list(Some(spec.url.prefix()));
         let mut new = vec![];
@@ -158,31 +219,93 @@ impl Tail {
         Ok(new)
     }
 
+    /// The next batch of the current file, checked; `Ok(None)` at its end.
+    async fn next_of_current(&mut self) -> Result<Option<RecordBatch>> {
+        let Some((path, batches)) = self.current.as_mut() else {
+            return Ok(None);
+        };
+        let Some(batch) = batches.next().await.transpose()? else {
+            return Ok(None);
+        };
+        if let Some(order) = self.order.as_mut() {
+            order.check(&batch, path.as_ref())?;
+        }
+        let width = self.scans.output_width;
+        let columns = batch.columns()[..width].to_vec();
+        let options = datafusion::arrow::array::RecordBatchOptions::new()
+            .with_row_count(Some(batch.num_rows()));
+        Ok(Some(RecordBatch::try_new_with_options(
+            Arc::clone(&self.output),
+            columns,
+            &options,
+        )?))
+    }
+
+    /// The current file failed with `error`: gone (not an error), skipped, or the error.
+    async fn failed(&mut self, path: Path, error: DataFusionError) -> Result<()> {
+        if let Err(object_store::Error::NotFound { .. }) = self.store.head(&path).await {
+            self.metrics.files_vanished.add(1);
+            return Ok(());
+        }
+        match self.scans.spec.bad_files {
+            BadFiles::Fail => Err(DataFusionError::Execution(format!(
+                "reading '{path}' of the unbounded table at {}: {error} (option bad_files \
+                 = 'skip' leaves such files out)",
+                self.scans.spec.url
+            ))),
+            BadFiles::Skip => {
+                self.metrics.files_skipped.add(1);
+                if let Ok(mut skipped) = self.skipped.lock() {
+                    skipped.push(format!("{path}: {error}"));
+                }
+                if let Some(checkpoint) = self.checkpoint.as_mut() {
+                    checkpoint.record(path.as_ref()).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// The next batch, or `None` when the stream ends (bounded, or the limit reached).
-    async fn next(&mut self) -> Result<Option<datafusion::arrow::array::RecordBatch>> {
+    async fn next(&mut self) -> Result<Option<RecordBatch>> {
         loop {
             if self.remaining == 0 {
                 return Ok(None);
             }
-            if let Some(current) = self.current.as_mut() {
-                match current.next().await {
-                    Some(batch) => {
-                        let batch = batch?;
-                        let batch = if batch.num_rows() > self.remaining {
-                            batch.slice(0, self.remaining)
-                        } else {
-                            batch
-                        };
-                        self.remaining -= batch.num_rows();
-                        return Ok(Some(batch));
+            match self.next_of_current().await {
+                Ok(Some(batch)) => {
+                    let batch = batch.slice(0, batch.num_rows().min(self.remaining));
+                    self.remaining -= batch.num_rows();
+                    return Ok(Some(batch));
+                }
+                Ok(None) => {
+                    // The plan has pulled past the file's last row: it is consumed.
+                    if let Some((path, _)) = self.current.take() {
+                        self.metrics.files_read.add(1);
+                        if let Some(checkpoint) = self.checkpoint.as_mut() {
+                            checkpoint.record(path.as_ref()).await?;
+                        }
                     }
-                    None => self.current = None,
+                }
+                Err(error) => {
+                    if let Some((path, _)) = self.current.take() {
+                        self.failed(path, error).await?;
+                    } else {
+                        return Err(error);
+                    }
                 }
             }
             if let Some(file) = self.pending.pop_front() {
-                self.emitted.insert(file.location.clone());
-                let scan = self.scans.file_scan(file)?;
-                self.current = Some(scan.execute(0, Arc::clone(&self.context))?);
+                let path = file.location.clone();
+                self.emitted.insert(path.clone());
+                let opened = self
+                    .scans
+                    .file_scan(file)
+                    .and_then(|scan| scan.execute(0, Arc::clone(&self.context)));
+                match opened {
+                    Ok(batches) => self.current = Some((path, batches)),
+                    Err(error) => self.failed(path, error).await?,
+                }
                 continue;
             }
             if self.listed_once && self.scans.spec.bounded {
@@ -190,6 +313,8 @@ impl Tail {
             }
             if self.listed_once {
                 tokio::time::sleep(self.scans.spec.poll_interval).await;
+            } else {
+                self.start().await?;
             }
             let new = self.list_new().await?;
             self.listed_once = true;
@@ -215,20 +340,27 @@ fn readable_name(name: &str, format: FileFormatKind) -> bool {
 
 impl DisplayAs for TailExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let spec = &self.scans.spec;
         write!(
             f,
-            "TailExec: url={}, format={:?}, order={:?}, {}",
-            self.scans.spec.url,
-            self.scans.spec.format,
-            self.scans.spec.order,
-            if self.scans.spec.bounded {
-                "bounded".to_string()
-            } else {
-                format!("poll_interval={:?}", self.scans.spec.poll_interval)
-            }
+            "TailExec: url={}, format={:?}, order={:?}",
+            spec.url, spec.format, spec.order
         )?;
+        if spec.bounded {
+            write!(f, ", bounded")?;
+        } else {
+            write!(f, ", poll_interval={:?}", spec.poll_interval)?;
+        }
+        if let Some(checkpoint) = &spec.checkpoint {
+            write!(f, ", checkpoint={checkpoint}")?;
+        }
         if let Some(limit) = self.scans.limit {
             write!(f, ", limit={limit}")?;
+        }
+        if let Ok(skipped) = self.skipped.lock()
+            && !skipped.is_empty()
+        {
+            write!(f, ", skipped_files=[{}]", skipped.join("; "))?;
         }
         Ok(())
     }
@@ -265,6 +397,10 @@ impl ExecutionPlan for TailExec {
         Ok(self)
     }
 
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
     fn execute(
         &self,
         partition: usize,
@@ -275,11 +411,21 @@ impl ExecutionPlan for TailExec {
                 "TailExec has one partition, asked for {partition}"
             )));
         }
+        let spec = &self.scans.spec;
         let store = context
             .runtime_env()
-            .object_store(self.scans.spec.url.object_store())?;
+            .object_store(spec.url.object_store())?;
+        let order = match spec.order_by.is_empty() {
+            true => None,
+            false => {
+                let read = Arc::new(spec.schema.project(&self.scans.read)?);
+                Some(OrderCheck::try_new(&spec.order_by, &read)?)
+            }
+        };
+        let counter = |name: &'static str| MetricBuilder::new(&self.metrics).global_counter(name);
         let tail = Tail {
             scans: Arc::clone(&self.scans),
+            output: Arc::clone(&self.schema),
             store,
             context,
             emitted: HashSet::new(),
@@ -287,6 +433,15 @@ impl ExecutionPlan for TailExec {
             current: None,
             listed_once: false,
             remaining: self.scans.limit.unwrap_or(usize::MAX),
+            order,
+            checkpoint: None,
+            metrics: TailMetrics {
+                files_read: counter("files_read"),
+                files_skipped: counter("files_skipped"),
+                files_vanished: counter("files_vanished"),
+                listings: counter("listings"),
+            },
+            skipped: Arc::clone(&self.skipped),
         };
         let batches = futures::stream::try_unfold(tail, |mut tail| async move {
             Ok(tail.next().await?.map(|batch| (batch, tail)))

@@ -8,7 +8,10 @@
 //! with `.tmp`, `.inprogress`, `.crc`, or object_store's staging suffix `#<n>`, and names
 //! without the format's extension.
 
+pub mod checkpoint;
 pub mod exec;
+pub mod factory;
+pub mod ordering;
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,10 +25,13 @@ use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
-use exec::{TailExec, TailSpec};
+use exec::TailExec;
+pub use factory::UnboundedListingFactory;
+pub use ordering::OrderColumn;
+use serde::{Deserialize, Serialize};
 
 /// The format of the files of a directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FileFormatKind {
     Parquet,
     /// With a header line.
@@ -61,13 +67,41 @@ impl std::str::FromStr for FileFormatKind {
 }
 
 /// The order files are emitted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum FileOrder {
     /// By path, lexicographically (for names carrying a sequence number or time).
     #[default]
     FileName,
     /// By the store's modification time, then path.
     ModifiedTime,
+}
+
+/// What a scan does with a file it cannot read (corrupt, or not of the table's schema,
+/// or out of the declared order). A file deleted before it is read is never an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum BadFiles {
+    /// The query fails, naming the file and the cause.
+    #[default]
+    Fail,
+    /// The file is left out (rows it had already emitted stay emitted), counted in the
+    /// `files_skipped` metric and named in EXPLAIN ANALYZE.
+    Skip,
+}
+
+/// Everything a scan of the directory needs.
+#[derive(Debug, Clone)]
+pub struct TailSpec {
+    pub url: ListingTableUrl,
+    pub format: FileFormatKind,
+    pub schema: SchemaRef,
+    pub poll_interval: Duration,
+    pub order: FileOrder,
+    pub order_by: Vec<OrderColumn>,
+    pub bounded: bool,
+    pub checkpoint: Option<String>,
+    pub bad_files: BadFiles,
+    /// CSV only: whether the first line is a header.
+    pub has_header: bool,
 }
 
 /// Builds an [`UnboundedListingProvider`].
@@ -78,7 +112,11 @@ pub struct UnboundedListing {
     schema: SchemaRef,
     poll_interval: Duration,
     order: FileOrder,
+    order_by: Vec<OrderColumn>,
     bounded: bool,
+    checkpoint: Option<String>,
+    bad_files: BadFiles,
+    has_header: bool,
 }
 
 impl UnboundedListing {
@@ -91,8 +129,37 @@ impl UnboundedListing {
             schema,
             poll_interval: Duration::from_millis(500),
             order: FileOrder::default(),
+            order_by: vec![],
             bounded: false,
+            checkpoint: None,
+            bad_files: BadFiles::default(),
+            has_header: true,
         }
+    }
+
+    /// The order the rows of every file, and the files one after another, follow (`WITH
+    /// ORDER`): declared to DataFusion and checked on every row.
+    pub fn order_by(mut self, columns: Vec<OrderColumn>) -> Self {
+        self.order_by = columns;
+        self
+    }
+
+    /// Where the consumed files are recorded (a file path or URL), so that a restarted
+    /// query resumes after them; see [`checkpoint`].
+    pub fn checkpoint(mut self, location: impl Into<String>) -> Self {
+        self.checkpoint = Some(location.into());
+        self
+    }
+
+    pub fn bad_files(mut self, policy: BadFiles) -> Self {
+        self.bad_files = policy;
+        self
+    }
+
+    /// CSV: whether the first line of each file is a header (default true).
+    pub fn has_header(mut self, has_header: bool) -> Self {
+        self.has_header = has_header;
+        self
     }
 
     /// How long the stream waits before listing again when it found nothing new.
@@ -123,6 +190,8 @@ impl UnboundedListing {
                 "an unbounded listing table needs a poll interval above zero".into(),
             ));
         }
+        // Validates the order's columns.
+        ordering::OrderCheck::try_new(&self.order_by, &self.schema)?;
         Ok(UnboundedListingProvider {
             spec: Arc::new(TailSpec {
                 url,
@@ -130,7 +199,11 @@ impl UnboundedListing {
                 schema: self.schema,
                 poll_interval: self.poll_interval,
                 order: self.order,
+                order_by: self.order_by,
                 bounded: self.bounded,
+                checkpoint: self.checkpoint,
+                bad_files: self.bad_files,
+                has_header: self.has_header,
             }),
         })
     }
@@ -140,6 +213,20 @@ impl UnboundedListing {
 #[derive(Clone)]
 pub struct UnboundedListingProvider {
     spec: Arc<TailSpec>,
+}
+
+impl UnboundedListingProvider {
+    /// A provider of `spec` (checked as [`UnboundedListing::build`] does).
+    pub fn try_new(spec: TailSpec) -> Result<Self> {
+        ordering::OrderCheck::try_new(&spec.order_by, &spec.schema)?;
+        Ok(Self {
+            spec: Arc::new(spec),
+        })
+    }
+
+    pub fn spec(&self) -> &TailSpec {
+        &self.spec
+    }
 }
 
 impl fmt::Debug for UnboundedListingProvider {

@@ -55,6 +55,10 @@ async fn linked_only_exports_are_reported_not_registered() {
             "relation_planner",
             "analyzer_rule",
             "analyzer_rule",
+            "table_provider_factory",
+            "table_provider_factory",
+            "table_provider_factory",
+            "table_provider_factory",
             "table_function",
             "physical_optimizer_rule",
             "session_options"
