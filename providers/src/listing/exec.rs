@@ -56,31 +56,41 @@ pub struct TailExec {
 #[derive(Debug)]
 struct FileScans {
     spec: Arc<TailSpec>,
-    /// The columns each file scan reads: the query's, then any order column it lacks.
+    /// The columns each file scan reads: the query's, then the order's and the filters'
+    /// it lacks.
     read: Vec<usize>,
     /// How many of `read` the query asked for.
     output_width: usize,
-    predicate: Option<Arc<dyn PhysicalExpr>>,
+    /// The query's filters over the `read` columns, applied to every batch here (a
+    /// `FilterExec` above would hold rows back to fill its batches).
+    row_filter: Option<Arc<dyn PhysicalExpr>>,
+    /// The same over the table's columns, for Parquet to skip row groups and rows.
+    parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
     limit: Option<usize>,
 }
 
+/// What a query asks of a scan.
+#[derive(Debug, Default)]
+pub struct ScanRequest {
+    /// The table's columns to output.
+    pub output: Vec<usize>,
+    /// The table's columns to read: `output` first.
+    pub read: Vec<usize>,
+    pub row_filter: Option<Arc<dyn PhysicalExpr>>,
+    pub parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
+    pub limit: Option<usize>,
+}
+
 impl TailExec {
-    pub fn try_new(
-        spec: Arc<TailSpec>,
-        projection: Option<Vec<usize>>,
-        predicate: Option<Arc<dyn PhysicalExpr>>,
-        limit: Option<usize>,
-    ) -> Result<Self> {
-        let wanted: Vec<usize> =
-            projection.unwrap_or_else(|| (0..spec.schema.fields().len()).collect());
-        let schema = Arc::new(spec.schema.project(&wanted)?);
-        let mut read = wanted.clone();
-        for column in &spec.order_by {
-            let index = spec.schema.index_of(&column.name)?;
-            if !read.contains(&index) {
-                read.push(index);
-            }
-        }
+    pub fn try_new(spec: Arc<TailSpec>, request: ScanRequest) -> Result<Self> {
+        let ScanRequest {
+            output,
+            read,
+            row_filter,
+            parquet_predicate,
+            limit,
+        } = request;
+        let schema = Arc::new(spec.schema.project(&output)?);
         // The declared order, as far as its columns are in the output.
         let ordering: Vec<PhysicalSortExpr> = spec
             .order_by
@@ -113,10 +123,11 @@ impl TailExec {
         );
         Ok(Self {
             scans: Arc::new(FileScans {
-                output_width: wanted.len(),
+                output_width: output.len(),
                 read,
                 spec,
-                predicate,
+                row_filter,
+                parquet_predicate,
                 limit,
             }),
             schema,
@@ -134,7 +145,7 @@ impl FileScans {
         let source: Arc<dyn FileSource> = match self.spec.format {
             FileFormatKind::Parquet => {
                 let mut source = ParquetSource::new(schema);
-                if let Some(predicate) = &self.predicate {
+                if let Some(predicate) = &self.parquet_predicate {
                     source = source.with_predicate(Arc::clone(predicate));
                 }
                 Arc::new(source)
@@ -148,7 +159,8 @@ impl FileScans {
         let config = FileScanConfigBuilder::new(self.spec.url.object_store(), source)
             .with_file(PartitionedFile::new_from_meta(file))
             .with_projection_indices(Some(self.read.clone()))?
-            .with_limit(self.limit)
+            // Rows the filter drops must not count towards the limit.
+            .with_limit(self.limit.filter(|_| self.row_filter.is_none()))
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }
@@ -230,6 +242,14 @@ impl Tail {
         if let Some(order) = self.order.as_mut() {
             order.check(&batch, path.as_ref())?;
         }
+        let batch = match &self.scans.row_filter {
+            Some(filter) => {
+                let mask = filter.evaluate(&batch)?.into_array(batch.num_rows())?;
+                let mask = datafusion::arrow::array::as_boolean_array(&mask);
+                datafusion::arrow::compute::filter_record_batch(&batch, mask)?
+            }
+            None => batch,
+        };
         let width = self.scans.output_width;
         let columns = batch.columns()[..width].to_vec();
         let options = datafusion::arrow::array::RecordBatchOptions::new()
@@ -383,10 +403,15 @@ impl ExecutionPlan for TailExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        match &self.scans.predicate {
-            Some(predicate) => f(predicate),
-            None => Ok(TreeNodeRecursion::Continue),
+        for expr in [&self.scans.row_filter, &self.scans.parquet_predicate]
+            .into_iter()
+            .flatten()
+        {
+            if f(expr)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
         }
+        Ok(TreeNodeRecursion::Continue)
     }
 
     #[allow(deprecated)]

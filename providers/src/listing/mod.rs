@@ -20,7 +20,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{DataFusionError, Result};
+use datafusion::common::{DFSchema, DataFusionError, Result};
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
@@ -253,8 +253,8 @@ impl TableProvider for UnboundedListingProvider {
         &self,
         filters: &[&Expr],
     ) -> Result<Vec<TableProviderFilterPushDown>> {
-        // Parquet skips row groups and rows with them; DataFusion still applies them.
-        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+        // Applied to every batch in the stream (and given to Parquet to skip data).
+        Ok(vec![TableProviderFilterPushDown::Exact; filters.len()])
     }
 
     async fn scan(
@@ -264,20 +264,42 @@ impl TableProvider for UnboundedListingProvider {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        let predicate = match datafusion::logical_expr::utils::conjunction(filters.iter().cloned())
-        {
-            Some(expr) if self.spec.format == FileFormatKind::Parquet => {
-                let df_schema =
-                    datafusion::common::DFSchema::try_from(Arc::clone(&self.spec.schema))?;
-                Some(state.create_physical_expr(expr, &df_schema)?)
-            }
-            _ => None,
+        let schema = &self.spec.schema;
+        let output: Vec<usize> = match projection {
+            Some(columns) => columns.clone(),
+            None => (0..schema.fields().len()).collect(),
         };
+        let mut read = output.clone();
+        let order_columns = self.spec.order_by.iter().map(|c| c.name.clone());
+        let filter_columns = filters
+            .iter()
+            .flat_map(|f| f.column_refs())
+            .map(|c| c.name.clone());
+        for name in order_columns.chain(filter_columns) {
+            let index = schema.index_of(&name)?;
+            if !read.contains(&index) {
+                read.push(index);
+            }
+        }
+        let mut request = exec::ScanRequest {
+            output,
+            limit,
+            ..Default::default()
+        };
+        if let Some(filter) = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())
+        {
+            let read_schema = DFSchema::try_from(schema.project(&read)?)?;
+            request.row_filter = Some(state.create_physical_expr(filter.clone(), &read_schema)?);
+            if self.spec.format == FileFormatKind::Parquet {
+                let table_schema = DFSchema::try_from(Arc::clone(schema))?;
+                request.parquet_predicate =
+                    Some(state.create_physical_expr(filter, &table_schema)?);
+            }
+        }
+        request.read = read;
         Ok(Arc::new(TailExec::try_new(
             Arc::clone(&self.spec),
-            projection.cloned(),
-            predicate,
-            limit,
+            request,
         )?))
     }
 }
