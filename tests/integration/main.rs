@@ -15,3 +15,4 @@ mod registration;
 mod robustness;
 mod span_align;
 mod span_join;
+mod unbounded;

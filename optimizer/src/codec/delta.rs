@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::TableProvider;
-use datafusion::common::{DataFusionError, Result, TableReference};
+use datafusion::common::{Result, TableReference};
 use datafusion::execution::TaskContext;
 use datafusion_cpg_providers::delta::cdf::schema::{
     CHANGE_TYPE_COLUMN, COMMIT_TIMESTAMP_COLUMN, COMMIT_VERSION_COLUMN,
@@ -17,11 +17,7 @@ use datafusion_cpg_providers::delta::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::CodecEntry;
-
-fn json_error(name: &str) -> impl FnOnce(serde_json::Error) -> DataFusionError + '_ {
-    move |e| DataFusionError::Plan(format!("{name} payload: {e}"))
-}
+use super::{CodecEntry, json_error};
 
 /// `cpg.delta_cdf.v1`; see the module docs.
 #[derive(Debug, Default)]

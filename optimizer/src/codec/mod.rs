@@ -14,6 +14,7 @@
 
 pub mod delta;
 pub mod handles;
+pub mod listing;
 
 use std::sync::Arc;
 
@@ -74,7 +75,13 @@ pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
         Arc::new(crate::span_align::codec::SpanAlignCodec),
         Arc::new(delta::DeltaCdfCodec),
         Arc::new(delta::DeltaSnapshotCodec),
+        Arc::new(listing::UnboundedListingCodec),
     ]
+}
+
+/// The error of a JSON payload that does not parse, naming the codec entry.
+fn json_error(name: &str) -> impl FnOnce(serde_json::Error) -> DataFusionError + '_ {
+    move |e| DataFusionError::Plan(format!("{name} payload: {e}"))
 }
 
 /// The bundle's logical and physical codec; see the module docs.
