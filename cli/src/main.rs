@@ -6,6 +6,9 @@
 //! other features (avro, cloud object stores, parquet encryption) and ~60 more crates,
 //! which would make every build of the workspace compile DataFusion twice.
 //!
+//! A query over an unbounded table (`CREATE UNBOUNDED EXTERNAL TABLE`) prints its rows as
+//! they arrive, batch by batch, until it ends (a `LIMIT`) or is interrupted.
+//!
 //! Statements run in order. The first failing statement stops the run with exit code 1
 //! and a message naming the statement, its line and its source (`--continue-on-error`
 //! reports each failure and goes on, still exiting with 1 at the end).
@@ -22,6 +25,7 @@ use datafusion::common::config::ConfigNonZeroUsize;
 use datafusion::config::ConfigOptions;
 use datafusion::error::Result;
 use datafusion::execution::context::SessionConfig;
+use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::prelude::SessionContext;
 
 use crate::output::{Format, MaxRows, Printer};
@@ -144,7 +148,13 @@ async fn execute(ctx: &SessionContext, statement: &Statement, printer: &Printer)
     // Checked against the session's cpg.policy before DataFusion runs DDL or SET.
     let df = datafusion_cpg::optimizer::policy::checked_sql(ctx, &statement.sql).await?;
     let schema = df.schema().as_arrow().clone();
-    let batches = df.collect().await?;
+    let plan = df.create_physical_plan().await?;
+    if plan.boundedness().is_unbounded() {
+        // An unbounded table's query: rows are printed as they arrive, until interrupted.
+        let stream = datafusion::physical_plan::execute_stream(plan, ctx.task_ctx())?;
+        return printer.print_stream(&schema, stream, started).await;
+    }
+    let batches = datafusion::physical_plan::collect(plan, ctx.task_ctx()).await?;
     printer.print(&schema, &batches, started.elapsed())
 }
 

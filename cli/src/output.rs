@@ -1,9 +1,9 @@
 //! Printing query results: the output [`Format`]s, the row limit of the table format,
-//! and the row-count footer.
+//! the row-count footer, and the batch-by-batch printing of unbounded queries.
 
 use std::io::Write;
 use std::str::FromStr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use datafusion::arrow::array::RecordBatch;
@@ -11,7 +11,9 @@ use datafusion::arrow::csv::WriterBuilder;
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::json::{ArrayWriter, LineDelimitedWriter};
 use datafusion::arrow::util::pretty::pretty_format_batches;
-use datafusion::common::Result;
+use datafusion::common::{DataFusionError, Result};
+use datafusion::execution::SendableRecordBatchStream;
+use futures::StreamExt;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -79,6 +81,62 @@ impl Printer {
             )?;
         }
         Ok(())
+    }
+
+    /// Prints the batches of an unbounded query as they arrive (the table format one
+    /// table per batch, CSV with one header), flushing after each.
+    pub async fn print_stream(
+        &self,
+        schema: &Schema,
+        mut stream: SendableRecordBatchStream,
+        started: Instant,
+    ) -> Result<()> {
+        if self.format == Format::Json {
+            return Err(DataFusionError::Plan(
+                "the results of an unbounded query stream: use --format table, csv, tsv or \
+                 ndjson (a JSON array would never close)"
+                    .into(),
+            ));
+        }
+        let mut rows = 0;
+        let mut first = true;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            rows += batch.num_rows();
+            let mut out = std::io::stdout().lock();
+            if !schema.fields().is_empty() && batch.num_rows() > 0 {
+                self.write_batch(&mut out, &batch, first)?;
+                first = false;
+            }
+            out.flush()?;
+        }
+        if !self.quiet {
+            writeln!(
+                std::io::stdout().lock(),
+                "{rows} row(s) streamed. Elapsed {:.3} seconds.\n",
+                started.elapsed().as_secs_f64()
+            )?;
+        }
+        Ok(())
+    }
+
+    fn write_batch(&self, out: &mut impl Write, batch: &RecordBatch, header: bool) -> Result<()> {
+        match self.format {
+            Format::Csv | Format::Tsv => {
+                let delimiter = if self.format == Format::Csv {
+                    b','
+                } else {
+                    b'\t'
+                };
+                WriterBuilder::new()
+                    .with_header(header)
+                    .with_delimiter(delimiter)
+                    .build(&mut *out)
+                    .write(batch)?;
+                Ok(())
+            }
+            _ => self.write(out, std::slice::from_ref(batch)),
+        }
     }
 
     fn write(&self, out: &mut impl Write, batches: &[RecordBatch]) -> Result<()> {

@@ -162,3 +162,48 @@ fn delete_and_update_with_a_subquery_change_only_the_selected_rows() {
         "{out}"
     );
 }
+
+#[test]
+fn an_unbounded_query_prints_rows_as_files_arrive() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let publish = |name: &str, text: &str| {
+        let staging = dir.path().join(format!(".{name}"));
+        std::fs::write(&staging, text).unwrap();
+        std::fs::rename(staging, dir.path().join(name)).unwrap();
+    };
+    publish("a.csv", "id\n1\n2\n");
+    let sql = format!(
+        "CREATE UNBOUNDED EXTERNAL TABLE facts (id BIGINT) STORED AS CSV LOCATION '{}' \
+         OPTIONS ('poll_interval' '50ms'); SELECT id FROM facts WHERE id > 0;",
+        dir.path().display()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cpg-sql"))
+        .args(["-q", "--format", "csv", "-c", &sql])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("cpg-sql runs");
+    let stdout = child.stdout.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut next = || {
+        received
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a line within 30 s")
+    };
+    let first: Vec<String> = (0..3).map(|_| next()).collect();
+    assert_eq!(first, ["id", "1", "2"]);
+    publish("b.csv", "id\n3\n");
+    assert_eq!(next(), "3");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
