@@ -195,7 +195,7 @@ fn an_unbounded_query_prints_rows_as_files_arrive() {
             }
         }
     });
-    let mut next = || {
+    let next = || {
         received
             .recv_timeout(Duration::from_secs(30))
             .expect("a line within 30 s")
