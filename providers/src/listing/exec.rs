@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::config::CsvOptions;
+use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::listing::PartitionedFile;
@@ -175,6 +176,17 @@ struct TailMetrics {
     listings: Count,
 }
 
+/// A file read by its own task into a small channel, so the next files decode while the
+/// current one is emitted.
+struct Reading {
+    path: Path,
+    batches: tokio::sync::mpsc::Receiver<Result<RecordBatch>>,
+    _task: SpawnedTask<()>,
+}
+
+/// Batches a file's task may have decoded ahead of the consumer.
+const READ_AHEAD_BATCHES: usize = 2;
+
 /// The stream's state between batches.
 struct Tail {
     scans: Arc<FileScans>,
@@ -183,8 +195,11 @@ struct Tail {
     context: Arc<TaskContext>,
     emitted: HashSet<Path>,
     pending: VecDeque<ObjectMeta>,
-    /// The file being read and its batches.
-    current: Option<(Path, SendableRecordBatchStream)>,
+    /// The files being read, in emission order: the first is the one emitted from, the
+    /// others are read ahead.
+    reading: VecDeque<Reading>,
+    /// How many files are read at once.
+    read_ahead: usize,
     listed_once: bool,
     remaining: usize,
     order: Option<OrderCheck>,
@@ -231,12 +246,48 @@ impl Tail {
         Ok(new)
     }
 
+    /// Starts reading `file` in its own task.
+    fn start_reading(&mut self, file: ObjectMeta) {
+        let path = file.location.clone();
+        self.emitted.insert(path.clone());
+        let (sender, batches) = tokio::sync::mpsc::channel(READ_AHEAD_BATCHES);
+        let opened = self
+            .scans
+            .file_scan(file)
+            .and_then(|scan| scan.execute(0, Arc::clone(&self.context)));
+        let task = SpawnedTask::spawn(async move {
+            let mut stream = match opened {
+                Ok(stream) => stream,
+                Err(error) => {
+                    let _ = sender.send(Err(error)).await;
+                    return;
+                }
+            };
+            while let Some(batch) = stream.next().await {
+                let failed = batch.is_err();
+                if sender.send(batch).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        self.reading.push_back(Reading {
+            path,
+            batches,
+            _task: task,
+        });
+    }
+
     /// The next batch of the current file, checked; `Ok(None)` at its end.
     async fn next_of_current(&mut self) -> Result<Option<RecordBatch>> {
-        let Some((path, batches)) = self.current.as_mut() else {
+        while self.reading.len() < self.read_ahead
+            && let Some(file) = self.pending.pop_front()
+        {
+            self.start_reading(file);
+        }
+        let Some(Reading { path, batches, .. }) = self.reading.front_mut() else {
             return Ok(None);
         };
-        let Some(batch) = batches.next().await.transpose()? else {
+        let Some(batch) = batches.recv().await.transpose()? else {
             return Ok(None);
         };
         if let Some(order) = self.order.as_mut() {
@@ -300,32 +351,23 @@ impl Tail {
                 }
                 Ok(None) => {
                     // The plan has pulled past the file's last row: it is consumed.
-                    if let Some((path, _)) = self.current.take() {
+                    if let Some(Reading { path, .. }) = self.reading.pop_front() {
                         self.metrics.files_read.add(1);
                         if let Some(checkpoint) = self.checkpoint.as_mut() {
                             checkpoint.record(path.as_ref()).await?;
                         }
+                        continue;
                     }
                 }
                 Err(error) => {
-                    if let Some((path, _)) = self.current.take() {
-                        self.failed(path, error).await?;
-                    } else {
+                    let Some(Reading { path, .. }) = self.reading.pop_front() else {
                         return Err(error);
-                    }
+                    };
+                    self.failed(path, error).await?;
+                    continue;
                 }
             }
-            if let Some(file) = self.pending.pop_front() {
-                let path = file.location.clone();
-                self.emitted.insert(path.clone());
-                let opened = self
-                    .scans
-                    .file_scan(file)
-                    .and_then(|scan| scan.execute(0, Arc::clone(&self.context)));
-                match opened {
-                    Ok(batches) => self.current = Some((path, batches)),
-                    Err(error) => self.failed(path, error).await?,
-                }
+            if !self.pending.is_empty() {
                 continue;
             }
             if self.listed_once && self.scans.spec.bounded {
@@ -448,6 +490,7 @@ impl ExecutionPlan for TailExec {
             }
         };
         let counter = |name: &'static str| MetricBuilder::new(&self.metrics).global_counter(name);
+        let read_ahead = context.session_config().target_partitions().max(1);
         let tail = Tail {
             scans: Arc::clone(&self.scans),
             output: Arc::clone(&self.schema),
@@ -455,7 +498,8 @@ impl ExecutionPlan for TailExec {
             context,
             emitted: HashSet::new(),
             pending: VecDeque::new(),
-            current: None,
+            reading: VecDeque::new(),
+            read_ahead,
             listed_once: false,
             remaining: self.scans.limit.unwrap_or(usize::MAX),
             order,
