@@ -16,9 +16,11 @@ use datafusion::common::config::CsvOptions;
 use datafusion::common::runtime::SpawnedTask;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result};
+use datafusion::config::TableParquetOptions;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
-    CsvSource, FileScanConfigBuilder, FileSource, JsonSource, ParquetSource,
+    CsvSource, FileScanConfigBuilder, FileSource, JsonSource, ParquetFileReaderFactory,
+    ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -67,7 +69,17 @@ struct FileScans {
     row_filter: Option<Arc<dyn PhysicalExpr>>,
     /// The same over the table's columns, for Parquet to skip row groups and rows.
     parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
+    parquet: ParquetReading,
     limit: Option<usize>,
+}
+
+/// How Parquet files are read: the session's Parquet options and, as DataFusion's
+/// listing tables do, its file-metadata cache (keyed by path, size and modification
+/// time, so a file replaced under its name is read again).
+#[derive(Debug, Clone, Default)]
+pub struct ParquetReading {
+    pub options: TableParquetOptions,
+    pub reader_factory: Option<Arc<dyn ParquetFileReaderFactory>>,
 }
 
 /// What a query asks of a scan.
@@ -79,6 +91,7 @@ pub struct ScanRequest {
     pub read: Vec<usize>,
     pub row_filter: Option<Arc<dyn PhysicalExpr>>,
     pub parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
+    pub parquet: ParquetReading,
     pub limit: Option<usize>,
 }
 
@@ -89,6 +102,7 @@ impl TailExec {
             read,
             row_filter,
             parquet_predicate,
+            parquet,
             limit,
         } = request;
         let schema = Arc::new(spec.schema.project(&output)?);
@@ -129,6 +143,7 @@ impl TailExec {
                 spec,
                 row_filter,
                 parquet_predicate,
+                parquet,
                 limit,
             }),
             schema,
@@ -145,7 +160,14 @@ impl FileScans {
         let schema = Arc::clone(&self.spec.schema);
         let source: Arc<dyn FileSource> = match self.spec.format {
             FileFormatKind::Parquet => {
-                let mut source = ParquetSource::new(schema);
+                let mut source = ParquetSource::new(schema)
+                    .with_table_parquet_options(self.parquet.options.clone());
+                if let Some(factory) = &self.parquet.reader_factory {
+                    source = source.with_parquet_file_reader_factory(Arc::clone(factory));
+                }
+                if let Some(hint) = self.parquet.options.global.metadata_size_hint {
+                    source = source.with_metadata_size_hint(hint);
+                }
                 if let Some(predicate) = &self.parquet_predicate {
                     source = source.with_predicate(Arc::clone(predicate));
                 }
@@ -177,7 +199,8 @@ struct TailMetrics {
 }
 
 /// A file read by its own task into a small channel, so the next files decode while the
-/// current one is emitted.
+/// current one is emitted: up to twice `target_partitions` files at once, each at most
+/// [`READ_AHEAD_BATCHES`] batches ahead of the consumer (what bounds the memory).
 struct Reading {
     path: Path,
     batches: tokio::sync::mpsc::Receiver<Result<RecordBatch>>,
@@ -185,7 +208,7 @@ struct Reading {
 }
 
 /// Batches a file's task may have decoded ahead of the consumer.
-const READ_AHEAD_BATCHES: usize = 2;
+const READ_AHEAD_BATCHES: usize = 8;
 
 /// The stream's state between batches.
 struct Tail {
@@ -490,7 +513,7 @@ impl ExecutionPlan for TailExec {
             }
         };
         let counter = |name: &'static str| MetricBuilder::new(&self.metrics).global_counter(name);
-        let read_ahead = context.session_config().target_partitions().max(1);
+        let read_ahead = 2 * context.session_config().target_partitions();
         let tail = Tail {
             scans: Arc::clone(&self.scans),
             output: Arc::clone(&self.schema),

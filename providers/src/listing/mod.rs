@@ -22,6 +22,7 @@ use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::{DFSchema, DataFusionError, Result};
 use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 
@@ -297,6 +298,15 @@ impl TableProvider for UnboundedListingProvider {
             }
         }
         request.read = read;
+        if self.spec.format == FileFormatKind::Parquet {
+            let runtime = state.runtime_env();
+            let store = runtime.object_store(self.spec.url.object_store())?;
+            let cache = runtime.cache_manager.get_file_metadata_cache();
+            request.parquet = exec::ParquetReading {
+                options: state.table_options().parquet.clone(),
+                reader_factory: Some(Arc::new(CachedParquetFileReaderFactory::new(store, cache))),
+            };
+        }
         Ok(Arc::new(TailExec::try_new(
             Arc::clone(&self.spec),
             request,
