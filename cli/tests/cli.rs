@@ -163,47 +163,97 @@ fn delete_and_update_with_a_subquery_change_only_the_selected_rows() {
     );
 }
 
+/// cpg-sql streaming an unbounded table's query; its standard output, line by line.
+struct Streaming {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Streaming {
+    fn start(sql: &str) -> Self {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_cpg-sql"))
+            .args(["-q", "--format", "csv", "-c", sql])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("cpg-sql runs");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                if sender.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    fn next(&self) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("a line within 30 s")
+    }
+
+    /// Kills the process (SIGKILL: no cleanup runs).
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+/// Writes `text` to `name` in `dir` the way writers must: elsewhere, then renamed in.
+fn publish(dir: &std::path::Path, name: &str, text: &str) {
+    let staging = dir.join(format!(".{name}"));
+    std::fs::write(&staging, text).unwrap();
+    std::fs::rename(staging, dir.join(name)).unwrap();
+}
+
 #[test]
 fn an_unbounded_query_prints_rows_as_files_arrive() {
-    use std::io::{BufRead, BufReader};
-    use std::sync::mpsc;
-    use std::time::Duration;
-
     let dir = tempfile::tempdir().unwrap();
-    let publish = |name: &str, text: &str| {
-        let staging = dir.path().join(format!(".{name}"));
-        std::fs::write(&staging, text).unwrap();
-        std::fs::rename(staging, dir.path().join(name)).unwrap();
-    };
-    publish("a.csv", "id\n1\n2\n");
+    publish(dir.path(), "a.csv", "id\n1\n2\n");
     let sql = format!(
         "CREATE UNBOUNDED EXTERNAL TABLE facts (id BIGINT) STORED AS CSV LOCATION '{}' \
          OPTIONS ('poll_interval' '50ms'); SELECT id FROM facts WHERE id > 0;",
         dir.path().display()
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cpg-sql"))
-        .args(["-q", "--format", "csv", "-c", &sql])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("cpg-sql runs");
-    let stdout = child.stdout.take().unwrap();
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            if lines.send(line.unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        received
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a line within 30 s")
-    };
-    let first: Vec<String> = (0..3).map(|_| next()).collect();
+    let streaming = Streaming::start(&sql);
+    let first: Vec<String> = (0..3).map(|_| streaming.next()).collect();
     assert_eq!(first, ["id", "1", "2"]);
-    publish("b.csv", "id\n3\n");
-    assert_eq!(next(), "3");
-    child.kill().unwrap();
-    child.wait().unwrap();
+    publish(dir.path(), "b.csv", "id\n3\n");
+    assert_eq!(streaming.next(), "3");
+    streaming.kill();
+}
+
+#[test]
+fn a_killed_process_resumes_from_its_checkpoint_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let checkpoint = dir.path().join("facts.checkpoint.json");
+    publish(&data, "a.csv", "id\n1\n2\n");
+    publish(&data, "b.csv", "id\n3\n");
+    let sql = format!(
+        "CREATE UNBOUNDED EXTERNAL TABLE facts (id BIGINT) STORED AS CSV LOCATION '{}' \
+         OPTIONS ('poll_interval' '50ms', 'checkpoint' '{}'); SELECT id FROM facts;",
+        data.display(),
+        checkpoint.display()
+    );
+    let streaming = Streaming::start(&sql);
+    let first: Vec<String> = (0..4).map(|_| streaming.next()).collect();
+    assert_eq!(first, ["id", "1", "2", "3"]);
+    // Both files are recorded once the scan has pulled past them.
+    let recorded = || std::fs::read_to_string(&checkpoint).unwrap_or_default();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !recorded().contains("b.csv") {
+        assert!(std::time::Instant::now() < deadline, "{}", recorded());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    streaming.kill();
+    publish(&data, "c.csv", "id\n4\n");
+    let restarted = Streaming::start(&sql);
+    assert_eq!(restarted.next(), "id");
+    assert_eq!(restarted.next(), "4", "only the file that came since");
+    restarted.kill();
 }
