@@ -190,6 +190,24 @@ fn ddl_ctx(batch_size: usize) -> SessionContext {
     SessionContext::new_with_state(builder.build())
 }
 
+/// The physical plan of `sql` and its text.
+async fn physical_plan(
+    ctx: &SessionContext,
+    sql: &str,
+) -> (Arc<dyn datafusion::physical_plan::ExecutionPlan>, String) {
+    let plan = ctx
+        .sql(sql)
+        .await
+        .unwrap()
+        .create_physical_plan()
+        .await
+        .unwrap();
+    let text = datafusion::physical_plan::displayable(plan.as_ref())
+        .indent(true)
+        .to_string();
+    (plan, text)
+}
+
 async fn stream(ctx: &SessionContext, sql: &str) -> SendableRecordBatchStream {
     ctx.sql(sql).await.unwrap().execute_stream().await.unwrap()
 }
@@ -214,16 +232,7 @@ async fn ddl_creates_unbounded_tables_and_leaves_bounded_ones_to_datafusion() {
     // Filters are applied in the stream, batch by batch (a FilterExec would hold rows
     // back until it fills a batch).
     let sql = "SELECT id FROM facts WHERE id <> 1";
-    let plan = ctx
-        .sql(sql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let text = datafusion::physical_plan::displayable(plan.as_ref())
-        .indent(true)
-        .to_string();
+    let (_, text) = physical_plan(&ctx, sql).await;
     assert!(!text.contains("FilterExec"), "{text}");
     let mut rows = stream(&ctx, sql).await;
     let within = Duration::from_secs(10);
@@ -357,16 +366,7 @@ async fn the_declared_order_streams_aggregates_and_is_enforced() {
     ctx.register_table("facts", Arc::new(listing(BadFiles::Fail).build().unwrap()))
         .unwrap();
     let sql = "SELECT id, count(*) AS n FROM facts GROUP BY id";
-    let plan = ctx
-        .sql(sql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let text = datafusion::physical_plan::displayable(plan.as_ref())
-        .indent(true)
-        .to_string();
+    let (plan, text) = physical_plan(&ctx, sql).await;
     assert!(text.contains("ordering_mode=Sorted"), "{text}");
     let mut groups = datafusion::physical_plan::execute_stream(plan, ctx.task_ctx()).unwrap();
     let within = Duration::from_secs(10);
@@ -479,16 +479,7 @@ async fn two_unbounded_tables_join_symmetrically() {
         ctx.register_table(name, Arc::new(listing.build().unwrap()))
             .unwrap();
     }
-    let plan = ctx
-        .sql("SELECT l.id FROM l JOIN r ON l.id = r.id")
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let text = datafusion::physical_plan::displayable(plan.as_ref())
-        .indent(true)
-        .to_string();
+    let (plan, text) = physical_plan(&ctx, "SELECT l.id FROM l JOIN r ON l.id = r.id").await;
     assert!(text.contains("SymmetricHashJoinExec"), "{text}");
     let mut rows = datafusion::physical_plan::execute_stream(plan, ctx.task_ctx()).unwrap();
     let within = Duration::from_secs(10);
@@ -498,4 +489,49 @@ async fn two_unbounded_tables_join_symmetrically() {
     got.extend(take_ids(&mut rows, 1, within).await);
     got.sort();
     assert_eq!(got, [2, 3, 7]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_another_schema_fails_or_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "f-000.parquet", 0..2);
+    // `id` as text: not the table's Int64.
+    let other = Arc::new(Schema::new(vec![Field::new("id", DataType::Utf8, false)]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&other),
+        vec![Arc::new(datafusion::arrow::array::StringArray::from(vec![
+            "x",
+        ]))],
+    )
+    .unwrap();
+    let file = std::fs::File::create(dir.path().join("f-001.parquet")).unwrap();
+    let mut writer = ArrowWriter::try_new(file, other, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    publish(dir.path(), "f-002.parquet", 2..4);
+    let path = dir.path().to_str().unwrap();
+    let within = Duration::from_secs(10);
+    for bad_files in [BadFiles::Fail, BadFiles::Skip] {
+        let listing = UnboundedListing::new(path, FileFormatKind::Parquet, schema())
+            .bad_files(bad_files)
+            .bounded(true);
+        let ctx = ctx_with("facts", listing);
+        let result = tokio::time::timeout(
+            within,
+            ctx.sql("SELECT id FROM facts").await.unwrap().collect(),
+        )
+        .await
+        .unwrap();
+        match bad_files {
+            BadFiles::Fail => {
+                let error = result.unwrap_err().to_string();
+                assert!(error.contains("f-001.parquet"), "{error}");
+            }
+            BadFiles::Skip => {
+                let mut got: Vec<i64> = result.unwrap().iter().flat_map(ids).collect();
+                got.sort();
+                assert_eq!(got, [0, 1, 2, 3]);
+            }
+        }
+    }
 }
