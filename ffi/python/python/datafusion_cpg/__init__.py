@@ -35,8 +35,8 @@ _PLANNER_ATTRIBUTE = "_datafusion_cpg_planner"
 
 def register(ctx: datafusion.SessionContext) -> list[str]:
     """Register every datafusion-cpg scalar function, table function and table provider
-    factory (``STORED AS DELTA``, ``DELTA_CDF``, ...) into ``ctx``; returns their names
-    (scalar functions, then table functions, then factories).
+    factory (``STORED AS DELTA``, ``DELTA_CDF``, ``UNBOUNDED_PARQUET``, ...) into ``ctx``;
+    returns their names (scalar functions, then table functions, then factories).
 
     Registering again replaces them by name, so it is harmless. Raises
     ``ImportError`` if the installed datafusion is not the major this module was built
