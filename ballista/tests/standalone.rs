@@ -27,16 +27,7 @@ async fn same_on_the_cluster(setup: &[String], sql: &str) {
         }
     }
     assert_eq!(rows(&cluster, sql).await, rows(&local, sql).await, "{sql}");
-    let plan = cluster
-        .sql(sql)
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
-    let text = datafusion::physical_plan::displayable(plan.as_ref())
-        .indent(true)
-        .to_string();
+    let text = tables::explain(&cluster, sql).await;
     assert!(text.contains("DistributedQueryExec"), "{text}");
 }
 
