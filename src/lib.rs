@@ -29,10 +29,19 @@ pub mod registry;
 /// Installs every extension of the [`registry`] into `ctx`. Calling it again is
 /// harmless: functions are replaced by name and planner extensions are added once.
 pub fn register_all(ctx: &SessionContext) -> Result<()> {
+    register_where(ctx, |_| true)
+}
+
+/// Installs the extensions of the [`registry`] that `wanted` accepts into `ctx` (a host
+/// that brings its own query planner, as a Ballista client does, leaves the bundle's out).
+pub fn register_where(
+    ctx: &SessionContext,
+    wanted: impl Fn(&registry::Export) -> bool,
+) -> Result<()> {
     let host = registry::Host::current();
     let state = ctx.state_ref();
     let mut state = state.write();
-    for export in registry::exports() {
+    for export in registry::exports().into_iter().filter(|e| wanted(e)) {
         let extension = export.build(&host)?;
         registry::install_into_state(&mut state, export.name(), extension)?;
     }

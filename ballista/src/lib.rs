@@ -10,7 +10,7 @@ use datafusion::common::Result;
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_cpg::optimizer::codec::BundleCodec;
-use datafusion_cpg::registry::{self, ExportKind};
+use datafusion_cpg::registry::ExportKind;
 
 /// Where the queries run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,15 +45,6 @@ pub async fn session(cluster: Cluster) -> Result<SessionContext> {
     // Ballista's upgrade of the client state resets its functions and installs its own
     // query planner (which sends plans to the scheduler): the bundle goes back in,
     // but for its query planner.
-    let host = registry::Host::current();
-    let state = ctx.state_ref();
-    let mut state = state.write();
-    for export in registry::exports() {
-        if export.kind() == ExportKind::QueryPlanner {
-            continue;
-        }
-        registry::install_into_state(&mut state, export.name(), export.build(&host)?)?;
-    }
-    drop(state);
+    datafusion_cpg::register_where(&ctx, |export| export.kind() != ExportKind::QueryPlanner)?;
     Ok(ctx)
 }

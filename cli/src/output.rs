@@ -65,7 +65,7 @@ impl Printer {
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let mut out = std::io::stdout().lock();
         if !schema.fields().is_empty() {
-            self.write(&mut out, batches)?;
+            self.write(&mut out, batches, true)?;
         }
         if !self.quiet {
             let shown = match (self.format, self.maxrows) {
@@ -105,7 +105,7 @@ impl Printer {
             rows += batch.num_rows();
             let mut out = std::io::stdout().lock();
             if !schema.fields().is_empty() && batch.num_rows() > 0 {
-                self.write_batch(&mut out, &batch, first)?;
+                self.write(&mut out, std::slice::from_ref(&batch), first)?;
                 first = false;
             }
             out.flush()?;
@@ -120,26 +120,9 @@ impl Printer {
         Ok(())
     }
 
-    fn write_batch(&self, out: &mut impl Write, batch: &RecordBatch, header: bool) -> Result<()> {
-        match self.format {
-            Format::Csv | Format::Tsv => {
-                let delimiter = if self.format == Format::Csv {
-                    b','
-                } else {
-                    b'\t'
-                };
-                WriterBuilder::new()
-                    .with_header(header)
-                    .with_delimiter(delimiter)
-                    .build(&mut *out)
-                    .write(batch)?;
-                Ok(())
-            }
-            _ => self.write(out, std::slice::from_ref(batch)),
-        }
-    }
-
-    fn write(&self, out: &mut impl Write, batches: &[RecordBatch]) -> Result<()> {
+    /// Writes `batches` in the format; `header`: CSV/TSV start with one (a stream's later
+    /// batches do not).
+    fn write(&self, out: &mut impl Write, batches: &[RecordBatch], header: bool) -> Result<()> {
         match self.format {
             Format::Table => {
                 let shown = match self.maxrows {
@@ -157,7 +140,7 @@ impl Printer {
                     b'\t'
                 };
                 let mut writer = WriterBuilder::new()
-                    .with_header(true)
+                    .with_header(header)
                     .with_delimiter(delimiter)
                     .build(&mut *out);
                 for batch in batches {

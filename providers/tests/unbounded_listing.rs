@@ -82,13 +82,7 @@ async fn files_renamed_in_while_the_query_runs_are_read_once_in_order() {
     )
     .poll_interval(Duration::from_millis(50));
     let ctx = ctx_with("facts", listing);
-    let plan = ctx
-        .sql("SELECT id FROM facts")
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let (plan, _) = physical_plan(&ctx, "SELECT id FROM facts").await;
     assert!(plan.boundedness().is_unbounded());
     let mut stream = datafusion::physical_plan::execute_stream(plan, ctx.task_ctx()).unwrap();
     let within = Duration::from_secs(10);
@@ -398,13 +392,7 @@ async fn the_declared_order_streams_aggregates_and_is_enforced() {
     assert!(error.contains("declared order (id ASC)"), "{error}");
     // ... or is skipped and reported.
     let ctx = ctx_with("facts", listing(BadFiles::Skip));
-    let plan = ctx
-        .sql("SELECT id FROM facts")
-        .await
-        .unwrap()
-        .create_physical_plan()
-        .await
-        .unwrap();
+    let (plan, _) = physical_plan(&ctx, "SELECT id FROM facts").await;
     let mut rows =
         datafusion::physical_plan::execute_stream(Arc::clone(&plan), ctx.task_ctx()).unwrap();
     assert_eq!(take_ids(&mut rows, 6, within).await, [1, 1, 2, 2, 3, 3]);
@@ -534,4 +522,46 @@ async fn a_file_of_another_schema_fails_or_is_skipped() {
             }
         }
     }
+}
+
+/// The counter `name` of the plan's `TailExec`.
+fn tail_metric(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>, name: &str) -> usize {
+    if plan.name() == "TailExec" {
+        let metrics = plan.metrics().unwrap();
+        return metrics.sum_by_name(name).map_or(0, |v| v.as_usize());
+    }
+    plan.children()
+        .into_iter()
+        .map(|child| tail_metric(child, name))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_deleted_before_it_is_read_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    publish(dir.path(), "g-000.parquet", 0..2);
+    publish(dir.path(), "g-001.parquet", 2..4);
+    publish(dir.path(), "g-002.parquet", 4..6);
+    // One partition: two files are read at once, so g-002 waits until g-000 is done.
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
+    let listing = UnboundedListing::new(
+        dir.path().to_str().unwrap(),
+        FileFormatKind::Parquet,
+        schema(),
+    )
+    .poll_interval(Duration::from_millis(50));
+    ctx.register_table("facts", Arc::new(listing.build().unwrap()))
+        .unwrap();
+    let (plan, _) = physical_plan(&ctx, "SELECT id FROM facts").await;
+    let mut rows =
+        datafusion::physical_plan::execute_stream(Arc::clone(&plan), ctx.task_ctx()).unwrap();
+    let within = Duration::from_secs(10);
+    assert_eq!(take_ids(&mut rows, 2, within).await, [0, 1]);
+    std::fs::remove_file(dir.path().join("g-002.parquet")).unwrap();
+    assert_eq!(take_ids(&mut rows, 2, within).await, [2, 3]);
+    publish(dir.path(), "g-003.parquet", 6..8);
+    assert_eq!(take_ids(&mut rows, 2, within).await, [6, 7]);
+    assert_eq!(tail_metric(&plan, "files_vanished"), 1);
+    assert_eq!(tail_metric(&plan, "files_read"), 2);
+    assert_eq!(tail_metric(&plan, "files_skipped"), 0);
 }

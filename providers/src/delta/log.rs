@@ -43,10 +43,15 @@ pub struct DeltaLog {
 /// What was read of immutable versions.
 #[derive(Debug, Default)]
 struct Memo {
-    commits: Mutex<HashMap<u64, Arc<Commit>>>,
-    /// Actions held in `commits` (bounded by [`MEMO_MAX_ACTIONS`]).
-    actions: Mutex<usize>,
+    commits: Mutex<MemoCommits>,
     snapshots: Mutex<HashMap<u64, Arc<Snapshot>>>,
+}
+
+#[derive(Debug, Default)]
+struct MemoCommits {
+    by_version: HashMap<u64, Arc<Commit>>,
+    /// Actions held in `by_version` (bounded by [`MEMO_MAX_ACTIONS`]).
+    actions: usize,
 }
 
 /// At most this many actions are remembered (about 1 KiB each); later commits are read
@@ -101,17 +106,21 @@ impl DeltaLog {
 
     /// The commit at `version`, or `None` if its file is absent.
     pub async fn commit(&self, version: u64) -> Result<Option<Arc<Commit>>> {
-        if let Some(commit) = lock(&self.memo.commits).get(&version) {
+        if let Some(commit) = lock(&self.memo.commits).by_version.get(&version) {
             return Ok(Some(Arc::clone(commit)));
         }
         let Some(commit) = self.read_commit(version).await? else {
             return Ok(None);
         };
         let commit = Arc::new(commit);
-        let mut held = lock(&self.memo.actions);
-        if *held + commit.actions.len() <= MEMO_MAX_ACTIONS {
-            *held += commit.actions.len();
-            lock(&self.memo.commits).insert(version, Arc::clone(&commit));
+        let mut memo = lock(&self.memo.commits);
+        if memo.actions + commit.actions.len() <= MEMO_MAX_ACTIONS
+            && memo
+                .by_version
+                .insert(version, Arc::clone(&commit))
+                .is_none()
+        {
+            memo.actions += commit.actions.len();
         }
         Ok(Some(commit))
     }

@@ -59,18 +59,7 @@ pub struct TailExec {
 #[derive(Debug)]
 struct FileScans {
     spec: Arc<TailSpec>,
-    /// The columns each file scan reads: the query's, then the order's and the filters'
-    /// it lacks.
-    read: Vec<usize>,
-    /// How many of `read` the query asked for.
-    output_width: usize,
-    /// The query's filters over the `read` columns, applied to every batch here (a
-    /// `FilterExec` above would hold rows back to fill its batches).
-    row_filter: Option<Arc<dyn PhysicalExpr>>,
-    /// The same over the table's columns, for Parquet to skip row groups and rows.
-    parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
-    parquet: ParquetReading,
-    limit: Option<usize>,
+    request: ScanRequest,
 }
 
 /// How Parquet files are read: the session's Parquet options and, as DataFusion's
@@ -87,9 +76,13 @@ pub struct ParquetReading {
 pub struct ScanRequest {
     /// The table's columns to output.
     pub output: Vec<usize>,
-    /// The table's columns to read: `output` first.
+    /// The table's columns each file scan reads: `output`, then the order's and the
+    /// filters' columns it lacks.
     pub read: Vec<usize>,
+    /// The query's filters over the `read` columns, applied to every batch in the
+    /// stream (a `FilterExec` above would hold rows back to fill its batches).
     pub row_filter: Option<Arc<dyn PhysicalExpr>>,
+    /// The same over the table's columns, for Parquet to skip row groups and rows.
     pub parquet_predicate: Option<Arc<dyn PhysicalExpr>>,
     pub parquet: ParquetReading,
     pub limit: Option<usize>,
@@ -97,15 +90,7 @@ pub struct ScanRequest {
 
 impl TailExec {
     pub fn try_new(spec: Arc<TailSpec>, request: ScanRequest) -> Result<Self> {
-        let ScanRequest {
-            output,
-            read,
-            row_filter,
-            parquet_predicate,
-            parquet,
-            limit,
-        } = request;
-        let schema = Arc::new(spec.schema.project(&output)?);
+        let schema = Arc::new(spec.schema.project(&request.output)?);
         // The declared order, as far as its columns are in the output.
         let ordering: Vec<PhysicalSortExpr> = spec
             .order_by
@@ -124,7 +109,7 @@ impl TailExec {
             }
             None => EquivalenceProperties::new(Arc::clone(&schema)),
         };
-        let boundedness = match (spec.bounded, limit) {
+        let boundedness = match (spec.bounded, request.limit) {
             (false, None) => Boundedness::Unbounded {
                 requires_infinite_memory: false,
             },
@@ -137,15 +122,7 @@ impl TailExec {
             boundedness,
         );
         Ok(Self {
-            scans: Arc::new(FileScans {
-                output_width: output.len(),
-                read,
-                spec,
-                row_filter,
-                parquet_predicate,
-                parquet,
-                limit,
-            }),
+            scans: Arc::new(FileScans { spec, request }),
             schema,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
@@ -161,14 +138,14 @@ impl FileScans {
         let source: Arc<dyn FileSource> = match self.spec.format {
             FileFormatKind::Parquet => {
                 let mut source = ParquetSource::new(schema)
-                    .with_table_parquet_options(self.parquet.options.clone());
-                if let Some(factory) = &self.parquet.reader_factory {
+                    .with_table_parquet_options(self.request.parquet.options.clone());
+                if let Some(factory) = &self.request.parquet.reader_factory {
                     source = source.with_parquet_file_reader_factory(Arc::clone(factory));
                 }
-                if let Some(hint) = self.parquet.options.global.metadata_size_hint {
+                if let Some(hint) = self.request.parquet.options.global.metadata_size_hint {
                     source = source.with_metadata_size_hint(hint);
                 }
-                if let Some(predicate) = &self.parquet_predicate {
+                if let Some(predicate) = &self.request.parquet_predicate {
                     source = source.with_predicate(Arc::clone(predicate));
                 }
                 Arc::new(source)
@@ -181,9 +158,13 @@ impl FileScans {
         };
         let config = FileScanConfigBuilder::new(self.spec.url.object_store(), source)
             .with_file(PartitionedFile::new_from_meta(file))
-            .with_projection_indices(Some(self.read.clone()))?
+            .with_projection_indices(Some(self.request.read.clone()))?
             // Rows the filter drops must not count towards the limit.
-            .with_limit(self.limit.filter(|_| self.row_filter.is_none()))
+            .with_limit(
+                self.request
+                    .limit
+                    .filter(|_| self.request.row_filter.is_none()),
+            )
             .build();
         Ok(DataSourceExec::from_data_source(config))
     }
@@ -316,7 +297,7 @@ impl Tail {
         if let Some(order) = self.order.as_mut() {
             order.check(&batch, path.as_ref())?;
         }
-        let batch = match &self.scans.row_filter {
+        let batch = match &self.scans.request.row_filter {
             Some(filter) => {
                 let mask = filter.evaluate(&batch)?.into_array(batch.num_rows())?;
                 let mask = datafusion::arrow::array::as_boolean_array(&mask);
@@ -324,7 +305,7 @@ impl Tail {
             }
             None => batch,
         };
-        let width = self.scans.output_width;
+        let width = self.scans.request.output.len();
         let columns = batch.columns()[..width].to_vec();
         let options = datafusion::arrow::array::RecordBatchOptions::new()
             .with_row_count(Some(batch.num_rows()));
@@ -439,7 +420,7 @@ impl DisplayAs for TailExec {
         if let Some(checkpoint) = &spec.checkpoint {
             write!(f, ", checkpoint={checkpoint}")?;
         }
-        if let Some(limit) = self.scans.limit {
+        if let Some(limit) = self.scans.request.limit {
             write!(f, ", limit={limit}")?;
         }
         if let Ok(skipped) = self.skipped.lock()
@@ -468,9 +449,12 @@ impl ExecutionPlan for TailExec {
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
-        for expr in [&self.scans.row_filter, &self.scans.parquet_predicate]
-            .into_iter()
-            .flatten()
+        for expr in [
+            &self.scans.request.row_filter,
+            &self.scans.request.parquet_predicate,
+        ]
+        .into_iter()
+        .flatten()
         {
             if f(expr)? == TreeNodeRecursion::Stop {
                 return Ok(TreeNodeRecursion::Stop);
@@ -508,7 +492,7 @@ impl ExecutionPlan for TailExec {
         let order = match spec.order_by.is_empty() {
             true => None,
             false => {
-                let read = Arc::new(spec.schema.project(&self.scans.read)?);
+                let read = Arc::new(spec.schema.project(&self.scans.request.read)?);
                 Some(OrderCheck::try_new(&spec.order_by, &read)?)
             }
         };
@@ -524,7 +508,7 @@ impl ExecutionPlan for TailExec {
             reading: VecDeque::new(),
             read_ahead,
             listed_once: false,
-            remaining: self.scans.limit.unwrap_or(usize::MAX),
+            remaining: self.scans.request.limit.unwrap_or(usize::MAX),
             order,
             checkpoint: None,
             metrics: TailMetrics {

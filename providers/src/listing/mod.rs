@@ -217,14 +217,6 @@ pub struct UnboundedListingProvider {
 }
 
 impl UnboundedListingProvider {
-    /// A provider of `spec` (checked as [`UnboundedListing::build`] does).
-    pub fn try_new(spec: TailSpec) -> Result<Self> {
-        ordering::OrderCheck::try_new(&spec.order_by, &spec.schema)?;
-        Ok(Self {
-            spec: Arc::new(spec),
-        })
-    }
-
     pub fn spec(&self) -> &TailSpec {
         &self.spec
     }
@@ -282,31 +274,35 @@ impl TableProvider for UnboundedListingProvider {
                 read.push(index);
             }
         }
-        let mut request = exec::ScanRequest {
-            output,
-            limit,
-            ..Default::default()
-        };
+        let (mut row_filter, mut parquet_predicate) = (None, None);
+        let parquet = self.spec.format == FileFormatKind::Parquet;
         if let Some(filter) = datafusion::logical_expr::utils::conjunction(filters.iter().cloned())
         {
             let read_schema = DFSchema::try_from(schema.project(&read)?)?;
-            request.row_filter = Some(state.create_physical_expr(filter.clone(), &read_schema)?);
-            if self.spec.format == FileFormatKind::Parquet {
+            row_filter = Some(state.create_physical_expr(filter.clone(), &read_schema)?);
+            if parquet {
                 let table_schema = DFSchema::try_from(Arc::clone(schema))?;
-                request.parquet_predicate =
-                    Some(state.create_physical_expr(filter, &table_schema)?);
+                parquet_predicate = Some(state.create_physical_expr(filter, &table_schema)?);
             }
         }
-        request.read = read;
-        if self.spec.format == FileFormatKind::Parquet {
+        let mut parquet_reading = exec::ParquetReading::default();
+        if parquet {
             let runtime = state.runtime_env();
             let store = runtime.object_store(self.spec.url.object_store())?;
             let cache = runtime.cache_manager.get_file_metadata_cache();
-            request.parquet = exec::ParquetReading {
+            parquet_reading = exec::ParquetReading {
                 options: state.table_options().parquet.clone(),
                 reader_factory: Some(Arc::new(CachedParquetFileReaderFactory::new(store, cache))),
             };
         }
+        let request = exec::ScanRequest {
+            output,
+            read,
+            row_filter,
+            parquet_predicate,
+            parquet: parquet_reading,
+            limit,
+        };
         Ok(Arc::new(TailExec::try_new(
             Arc::clone(&self.spec),
             request,
