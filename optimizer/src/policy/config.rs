@@ -256,6 +256,18 @@ impl SqlPolicy {
         }
     }
 
+    /// A `CPG-POLICY-4` denial if calling function `name` is denied.
+    pub fn check_function(&self, name: &str, volatile: bool) -> Result<()> {
+        match self.function_denied_by(name, volatile) {
+            Some(rule) => Err(deny(
+                PolicyCode::Function,
+                format!("function {}", name.to_ascii_lowercase()),
+                rule,
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The rule that denies touching the table `resolved` (`catalog.schema.table`).
     pub fn table_denied_by(&self, resolved: &str) -> Option<&'static str> {
         let name = resolved.to_ascii_lowercase();

@@ -5,6 +5,10 @@
 //! It checks what only the physical plan shows for sure: the files a scan reads (against
 //! `allow_paths`) and writes (a data sink when neither INSERT nor COPY TO is allowed).
 //! Over FFI the host's nodes are opaque: there it checks node names only.
+//!
+//! [`check_decoded_plan`] is the check of a plan that arrives as bytes (a Ballista
+//! executor's task): the same, plus every scalar and aggregate function it calls, since
+//! no analyzer saw the plan in this process.
 
 use std::sync::Arc;
 
@@ -13,8 +17,11 @@ use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::physical_plan::FileScanConfig;
 use datafusion::datasource::source::DataSourceExec;
+use datafusion::logical_expr::Volatility;
+use datafusion::physical_expr::ScalarFunctionExpr;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::aggregates::AggregateExec;
 
 use super::config::{CpgOptions, SqlPolicy, StatementClass};
 use super::denial::{PolicyCode, deny};
@@ -86,6 +93,30 @@ pub fn check_physical_plan(plan: &Arc<dyn ExecutionPlan>, policy: &SqlPolicy) ->
             for file in files.file_groups.iter().flat_map(|group| group.iter()) {
                 let location = format!("{store}/{}", file.object_meta.location);
                 check_location(&location, "a file scan", policy)?;
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
+}
+
+/// Checks a plan decoded from bytes: [`check_physical_plan`], and every function it calls.
+pub fn check_decoded_plan(plan: &Arc<dyn ExecutionPlan>, policy: &SqlPolicy) -> Result<()> {
+    check_physical_plan(plan, policy)?;
+    plan.apply(|node| {
+        node.apply_expressions(&mut |expr| {
+            expr.apply(|e| {
+                if let Some(function) = e.downcast_ref::<ScalarFunctionExpr>() {
+                    let volatile = function.fun().signature().volatility == Volatility::Volatile;
+                    policy.check_function(function.name(), volatile)?;
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })?;
+        if let Some(aggregate) = node.downcast_ref::<AggregateExec>() {
+            for function in aggregate.aggr_expr() {
+                let volatile = function.fun().signature().volatility == Volatility::Volatile;
+                policy.check_function(function.fun().name(), volatile)?;
             }
         }
         Ok(TreeNodeRecursion::Continue)

@@ -316,12 +316,5 @@ fn check_expr(expr: &Expr, policy: &SqlPolicy, lineage: &mut Lineage) -> Result<
         _ => return Ok(()),
     };
     lineage.functions.insert(name.to_ascii_lowercase());
-    match policy.function_denied_by(name, volatile) {
-        Some(rule) => Err(deny(
-            PolicyCode::Function,
-            format!("function {}", name.to_ascii_lowercase()),
-            rule,
-        )),
-        None => Ok(()),
-    }
+    policy.check_function(name, volatile)
 }

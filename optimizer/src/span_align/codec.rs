@@ -1,6 +1,10 @@
-//! The portable encoding of [`SpanAlignExec`] (codec entry `cpg.span_align.v1`): its
-//! [`AlignPlan`] as JSON followed by the output schema in Arrow IPC; the two inputs
-//! travel as datafusion-proto's own children.
+//! The portable encodings of `span_align` (codec entry `cpg.span_align.v1`):
+//! - [`SpanAlignExec`]: its [`AlignPlan`] as JSON followed by the output schema in Arrow
+//!   IPC; the two inputs travel as datafusion-proto's own children;
+//! - the table `span_align(..)` returns ([`SpanAlignTable`], what a client sends to a
+//!   cluster's scheduler): the same JSON, then its two input plans in datafusion-proto's
+//!   format (with the bundle's codec, for inputs that are bundle tables); the output
+//!   schema is the one datafusion-proto carries.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -13,9 +17,16 @@ use datafusion::execution::TaskContext;
 use datafusion::physical_plan::ExecutionPlan;
 use serde_json::{Value, json};
 
+use datafusion::catalog::TableProvider;
+use datafusion::common::TableReference;
+use datafusion_proto::bytes::{
+    logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
+};
+
 use super::exec::{AlignPlan, OutputColumn, SpanAlignExec};
+use super::table::SpanAlignTable;
 use super::{AlignHow, AlignMode, TieBreaker};
-use crate::codec::CodecEntry;
+use crate::codec::{BundleCodec, CodecEntry};
 
 /// See the module docs.
 #[derive(Debug, Default)]
@@ -119,18 +130,76 @@ fn plan_from_json(
     })
 }
 
+/// Appends `bytes` with their length in front.
+fn put(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    buf.extend_from_slice(bytes);
+}
+
+/// Takes the next length-prefixed part off the front of `buf`.
+fn take<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8]> {
+    let (len, rest) = buf
+        .split_first_chunk::<4>()
+        .ok_or_else(|| bad("too short"))?;
+    let len = u32::from_le_bytes(*len) as usize;
+    let part = rest.get(..len).ok_or_else(|| bad("too short"))?;
+    *buf = &rest[len..];
+    Ok(part)
+}
+
+fn json_part(part: &[u8]) -> Result<Value> {
+    serde_json::from_slice(part).map_err(|e| bad(&format!("not JSON: {e}")))
+}
+
 impl CodecEntry for SpanAlignCodec {
     fn name(&self) -> &str {
         NAME
+    }
+
+    fn encode_provider(
+        &self,
+        provider: &Arc<dyn TableProvider>,
+        buf: &mut Vec<u8>,
+    ) -> Result<bool> {
+        let Some(table) = provider.downcast_ref::<SpanAlignTable>() else {
+            return Ok(false);
+        };
+        let (left, right, plan) = table.parts();
+        put(buf, plan_json(plan).to_string().as_bytes());
+        let codec = BundleCodec::default();
+        put(
+            buf,
+            &logical_plan_to_bytes_with_extension_codec(left, &codec)?,
+        );
+        put(
+            buf,
+            &logical_plan_to_bytes_with_extension_codec(right, &codec)?,
+        );
+        Ok(true)
+    }
+
+    fn decode_provider(
+        &self,
+        buf: &[u8],
+        _table_ref: &TableReference,
+        schema: datafusion::arrow::datatypes::SchemaRef,
+        ctx: &TaskContext,
+    ) -> Result<Option<Arc<dyn TableProvider>>> {
+        let mut rest = buf;
+        let plan = plan_from_json(&json_part(take(&mut rest)?)?, schema)?;
+        let codec = BundleCodec::default();
+        let left = logical_plan_from_bytes_with_extension_codec(take(&mut rest)?, ctx, &codec)?;
+        let right = logical_plan_from_bytes_with_extension_codec(take(&mut rest)?, ctx, &codec)?;
+        Ok(Some(Arc::new(SpanAlignTable::from_parts(
+            left, right, plan,
+        ))))
     }
 
     fn encode_plan(&self, plan: &Arc<dyn ExecutionPlan>, buf: &mut Vec<u8>) -> Result<bool> {
         let Some(align) = plan.downcast_ref::<SpanAlignExec>() else {
             return Ok(false);
         };
-        let text = plan_json(align.plan()).to_string();
-        buf.extend_from_slice(&(text.len() as u32).to_le_bytes());
-        buf.extend_from_slice(text.as_bytes());
+        put(buf, plan_json(align.plan()).to_string().as_bytes());
         let mut writer = StreamWriter::try_new(&mut *buf, &align.plan().schema)?;
         writer.finish()?;
         Ok(true)
@@ -142,14 +211,9 @@ impl CodecEntry for SpanAlignCodec {
         inputs: &[Arc<dyn ExecutionPlan>],
         _ctx: &TaskContext,
     ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
-        let (len, rest) = buf
-            .split_first_chunk::<4>()
-            .ok_or_else(|| bad("too short"))?;
-        let len = u32::from_le_bytes(*len) as usize;
-        let text = rest.get(..len).ok_or_else(|| bad("too short"))?;
-        let value: Value =
-            serde_json::from_slice(text).map_err(|e| bad(&format!("not JSON: {e}")))?;
-        let schema = StreamReader::try_new(Cursor::new(&rest[len..]), None)?.schema();
+        let mut rest = buf;
+        let value = json_part(take(&mut rest)?)?;
+        let schema = StreamReader::try_new(Cursor::new(rest), None)?.schema();
         let plan = plan_from_json(&value, schema)?;
         match inputs {
             [left, right] => Ok(Some(Arc::new(SpanAlignExec::new(

@@ -51,6 +51,16 @@ impl SpanAlignTable {
         let plan = resolve(&left_schema, &right_schema, &options)?;
         Ok(Self { left, right, plan })
     }
+
+    /// The table's inputs and alignment (what its codec entry writes).
+    pub(crate) fn parts(&self) -> (&LogicalPlan, &LogicalPlan, &AlignPlan) {
+        (&self.left, &self.right, &self.plan)
+    }
+
+    /// The table of decoded parts.
+    pub(crate) fn from_parts(left: LogicalPlan, right: LogicalPlan, plan: AlignPlan) -> Self {
+        Self { left, right, plan }
+    }
 }
 
 /// The index of column `name` of the `side` input, or an error listing its columns.
