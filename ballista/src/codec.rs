@@ -1,7 +1,9 @@
 //! [`ClusterCodec`]: the codec of every party of a cluster. Ballista's own nodes (shuffle
 //! readers and writers, its cache node, file formats of `COPY TO`) go through Ballista's
 //! codecs, everything else through the bundle's [`BundleCodec`] — each node is encoded
-//! once, by the codec that owns it, behind a one-byte tag saying which.
+//! once, by the codec that owns it, behind a one-byte tag saying which. The bundle's
+//! tables decoded on the scheduler are [`ReplayableTable`]s, whose scans travel as
+//! [`ReplayedScanExec`]s (see [`crate::replay`]).
 //!
 //! (Ballista's codecs have no way to take another codec for the nodes they do not
 //! know: configured with the bundle's codec alone, Ballista's nodes would cross by
@@ -18,11 +20,14 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Extension, LogicalPlan};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_cpg::optimizer::codec::BundleCodec;
+
+use crate::replay::{ReplayableTable, ReplayedScanExec};
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
 const BALLISTA: u8 = 0;
 const BUNDLE: u8 = 1;
+const REPLAYED_SCAN: u8 = 2;
 
 /// See the module docs.
 #[derive(Debug, Default)]
@@ -95,8 +100,10 @@ impl LogicalExtensionCodec for ClusterCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        self.bundle
-            .try_decode_table_provider(buf, table_ref, schema, ctx)
+        let table = self
+            .bundle
+            .try_decode_table_provider(buf, table_ref, schema, ctx)?;
+        Ok(ReplayableTable::wrap(table))
     }
 
     fn try_encode_table_provider(
@@ -133,6 +140,9 @@ impl PhysicalExtensionCodec for ClusterCodec {
         ctx: &TaskContext,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        if let Some((&REPLAYED_SCAN, payload)) = buf.split_first() {
+            return ReplayedScanExec::decode(payload, ctx);
+        }
         decode_tagged(
             buf,
             |b| self.ballista_physical.try_decode(b, inputs, ctx, converter),
@@ -146,6 +156,10 @@ impl PhysicalExtensionCodec for ClusterCodec {
         buf: &mut Vec<u8>,
         converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
+        if let Some(scan) = node.downcast_ref::<ReplayedScanExec>() {
+            buf.push(REPLAYED_SCAN);
+            return scan.encode(buf);
+        }
         encode_tagged(
             buf,
             |b| {

@@ -7,12 +7,14 @@
 //!   Ballista's with the bundle installed, taking Ballista's flags.
 //! - [`codec`]: [`ClusterCodec`](codec::ClusterCodec), Ballista's codecs for its own
 //!   nodes and the bundle's for everything else.
+//! - [`replay`]: scans of the bundle's tables, planned again where they run.
 //! - [`policy`]: the executor's re-check of every plan it decodes against the SQL policy.
 
 pub mod codec;
 pub mod executor;
 pub mod flags;
 pub mod policy;
+pub mod replay;
 pub mod scheduler;
 
 use std::sync::Arc;

@@ -191,6 +191,42 @@ async fn the_bundle_runs_on_a_scheduler_and_two_executor_processes() {
     )
     .await;
 
+    // The Delta providers: their scans are planned on the scheduler and read on the
+    // executors (cpg.delta_cdf_exec.v1 / the snapshot's scan).
+    let history = tables::History::write().await;
+    let path = history.path();
+    same_on_the_cluster(
+        &cluster,
+        &[],
+        &format!(
+            "SELECT _commit_version, _change_type, id FROM delta_cdf('{path}', 1, 5) \
+             ORDER BY 1, 2, 3"
+        ),
+    )
+    .await;
+    same_on_the_cluster(
+        &cluster,
+        &[],
+        &format!("SELECT id, value FROM delta_snapshot('{path}', 3) ORDER BY id"),
+    )
+    .await;
+
+    // The unbounded listing table, bounded.
+    let listed = tempfile::tempdir().unwrap();
+    std::fs::write(listed.path().join("a.csv"), "id,path\n1,x\n2,y\n").unwrap();
+    std::fs::write(listed.path().join("b.csv"), "id,path\n3,z\n").unwrap();
+    let create = format!(
+        "CREATE EXTERNAL TABLE facts (id BIGINT, path VARCHAR) STORED AS UNBOUNDED_CSV \
+         LOCATION '{}' OPTIONS ('bounded' 'true')",
+        listed.path().display()
+    );
+    same_on_the_cluster(
+        &cluster,
+        &[create],
+        "SELECT id, path, stable_hash64(path) FROM facts WHERE id > 1 ORDER BY id",
+    )
+    .await;
+
     // The client's policy refuses before submission.
     let client = cluster.client().await.unwrap();
     client

@@ -6,7 +6,7 @@
 //! export registry (the facade's `registry::exports`), which reaches native
 //! registration, the FFI plugin and Python alike.
 
-mod blocking;
+pub mod blocking;
 pub mod delta;
 pub mod listing;
 
