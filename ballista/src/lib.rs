@@ -39,12 +39,18 @@ pub enum Cluster {
 }
 
 /// The session configuration every party of a cluster uses: Ballista's, with the
-/// cluster's codecs ([`codec::ClusterCodec`]) for logical and physical plans and the bundle's `cpg.*` options (so a
-/// client's settings of them reach the scheduler and the executors).
+/// cluster's codecs ([`codec::ClusterCodec`]) for logical and physical plans, the
+/// static distributed planner, and the bundle's `cpg.*` options (so a client's settings
+/// of them reach the scheduler and the executors).
 pub fn config() -> Result<SessionConfig> {
     let mut config = SessionConfig::new_with_ballista()
         .with_ballista_logical_extension_codec(Arc::new(ClusterCodec::default()))
-        .with_ballista_physical_extension_codec(Arc::new(ClusterCodec::default()));
+        .with_ballista_physical_extension_codec(Arc::new(ClusterCodec::default()))
+        // Ballista 55's adaptive planner never finishes a sorted UNION ALL without a
+        // LIMIT (plain Ballista: `SELECT 'a' AS x UNION ALL SELECT 'b' ORDER BY x`),
+        // which the demo runs: the static planner by default (`SET
+        // ballista.planner.adaptive.enabled = true` turns it back on).
+        .with_ballista_adaptive_query_planner(false);
     let host = Host::current();
     for export in exports() {
         if export.kind() == ExportKind::SessionOptions

@@ -42,7 +42,7 @@ use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, ExecutionPlanProperties, Partitioning,
     PlanProperties, displayable,
 };
-use datafusion_cpg::optimizer::codec::BundleCodec;
+use datafusion_cpg::optimizer::codec::{BundleCodec, put_part, take_part};
 use datafusion_proto::bytes::Serializeable;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use serde::{Deserialize, Serialize};
@@ -90,6 +90,10 @@ impl TableProvider for ReplayableTable {
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let plan = self.inner.scan(state, projection, filters, limit).await?;
+        // A scan DataFusion encodes (and Ballista slices) itself travels as it is.
+        if plan.is::<DataSourceExec>() {
+            return Ok(plan);
+        }
         let args = ScanArgs {
             projection: projection.cloned(),
             filters: filters.to_vec(),
@@ -239,21 +243,8 @@ fn bad(what: impl fmt::Display) -> DataFusionError {
     DataFusionError::Plan(format!("datafusion-cpg replayed scan: {what}"))
 }
 
-/// Appends `bytes` with their length in front.
-fn put(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    buf.extend_from_slice(bytes);
-}
-
-/// Takes the next length-prefixed part off the front of `buf`.
 fn take<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8]> {
-    let (len, rest) = buf
-        .split_first_chunk::<4>()
-        .ok_or_else(|| bad("payload too short"))?;
-    let len = u32::from_le_bytes(*len) as usize;
-    let part = rest.get(..len).ok_or_else(|| bad("payload too short"))?;
-    *buf = &rest[len..];
-    Ok(part)
+    take_part(buf, "datafusion-cpg replayed scan")
 }
 
 impl ReplayedScanExec {
@@ -267,20 +258,20 @@ impl ReplayedScanExec {
             partitions: self.partitions.clone(),
             planned: planned(&self.plan),
         };
-        put(buf, &serde_json::to_vec(&header).map_err(bad)?);
+        put_part(buf, &serde_json::to_vec(&header).map_err(bad)?);
         let mut table = vec![];
         BundleCodec::default().try_encode_table_provider(
             &TableReference::bare("scan"),
             Arc::clone(&self.table),
             &mut table,
         )?;
-        put(buf, &table);
+        put_part(buf, &table);
         for filter in &self.args.filters {
-            put(buf, &filter.to_bytes()?);
+            put_part(buf, &filter.to_bytes()?);
         }
         let mut schema = vec![];
         StreamWriter::try_new(&mut schema, &self.table.schema())?.finish()?;
-        put(buf, &schema);
+        put_part(buf, &schema);
         Ok(())
     }
 

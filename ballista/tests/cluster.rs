@@ -5,6 +5,9 @@
 #[path = "../../providers/tests/common/mod.rs"]
 mod tables;
 
+#[path = "common/demo.rs"]
+mod demo;
+
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -155,6 +158,13 @@ fn csv_table(name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bundle_runs_on_a_scheduler_and_two_executor_processes() {
     let cluster = LocalCluster::start().await;
+
+    // The demo, whole: its CREATE TABLE .. AS results (in-memory tables of the
+    // client) travel to the executors with the queries over them.
+    let remote = cluster.client().await.unwrap();
+    let local = datafusion_cpg::session_context().unwrap();
+    assert_eq!(demo::results(&remote).await, demo::results(&local).await);
+
     let demo = [csv_table("ast_nodes"), csv_table("tokens")];
 
     // Scalar UDFs travel by name; the executors have them.

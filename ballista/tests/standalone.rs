@@ -1,11 +1,14 @@
 //! The bundle on a standalone (in-process) Ballista cluster: one query per capability,
 //! each equal to the single-process bundle's result, and planned as a distributed query.
 //!
-//! In-process, a plan node without a portable codec entry still crosses by handle; the
-//! multi-process cluster is what proves the payloads (not tested yet).
+//! In-process, a plan node without a portable codec entry would still cross by handle;
+//! `tests/cluster.rs` (separate processes) is what proves the payloads.
 
 #[path = "../../providers/tests/common/mod.rs"]
 mod tables;
+
+#[path = "common/demo.rs"]
+mod demo;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::SessionContext;
@@ -19,6 +22,14 @@ async fn rows(ctx: &SessionContext, sql: &str) -> String {
 /// Runs every statement on a standalone cluster and in one process; the last one's
 /// results must be equal, and its plan distributed.
 async fn same_on_the_cluster(setup: &[String], sql: &str) {
+    let (cluster, local) = sessions(setup).await;
+    assert_eq!(rows(&cluster, sql).await, rows(&local, sql).await, "{sql}");
+    let text = tables::explain(&cluster, sql).await;
+    assert!(text.contains("DistributedQueryExec"), "{text}");
+}
+
+/// A standalone cluster's session and a single-process one, each after `setup`.
+async fn sessions(setup: &[String]) -> (SessionContext, SessionContext) {
     let cluster = session(Cluster::Standalone).await.unwrap();
     let local = datafusion_cpg::session_context().unwrap();
     for ctx in [&cluster, &local] {
@@ -26,9 +37,7 @@ async fn same_on_the_cluster(setup: &[String], sql: &str) {
             ctx.sql(statement).await.unwrap().collect().await.unwrap();
         }
     }
-    assert_eq!(rows(&cluster, sql).await, rows(&local, sql).await, "{sql}");
-    let text = tables::explain(&cluster, sql).await;
-    assert!(text.contains("DistributedQueryExec"), "{text}");
+    (cluster, local)
 }
 
 /// The demo's extracted AST nodes and tokens as tables.
@@ -43,6 +52,13 @@ fn demo_tables() -> Vec<String> {
             )
         })
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo() {
+    let cluster = session(Cluster::Standalone).await.unwrap();
+    let local = datafusion_cpg::session_context().unwrap();
+    assert_eq!(demo::results(&cluster).await, demo::results(&local).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,4 +136,38 @@ async fn unbounded_listing_in_bounded_mode() {
         "SELECT id, path, stable_hash64(path) FROM facts ORDER BY id",
     )
     .await;
+}
+
+/// A plan's fingerprint is the client's (of the analyzed plan): the same on a cluster
+/// as in one process, asked in SQL (`plan_fingerprint`, which runs on the cluster) or
+/// in Rust; and the policy that refuses a query on the client refuses it here too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_fingerprints_under_the_policy() {
+    let query = "SELECT kind, count(*) AS n FROM ast_nodes WHERE bstart > 10 GROUP BY kind";
+    let in_sql = format!("SELECT * FROM plan_fingerprint('{query}')");
+    same_on_the_cluster(&demo_tables(), &in_sql).await;
+
+    let (cluster, local) = sessions(&demo_tables()).await;
+    let fingerprint = |ctx: SessionContext| async move {
+        datafusion_cpg::optimizer::fingerprint::fingerprint_sql(&ctx.state(), query)
+            .await
+            .unwrap()
+    };
+    let on_cluster = fingerprint(cluster.clone()).await;
+    assert_eq!(on_cluster, fingerprint(local.clone()).await);
+
+    for ctx in [&cluster, &local] {
+        ctx.sql("SET cpg.policy.deny_functions = 'count'")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let run = async { ctx.sql(query).await?.collect().await };
+        let denied = run.await.unwrap_err().to_string();
+        assert!(
+            denied.contains("CPG-POLICY") && denied.contains("count"),
+            "{denied}"
+        );
+    }
 }

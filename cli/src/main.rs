@@ -9,6 +9,9 @@
 //! A query over an unbounded table (`CREATE UNBOUNDED EXTERNAL TABLE`) prints its rows as
 //! they arrive, batch by batch, until it ends (a `LIMIT`) or is interrupted.
 //!
+//! Built with the `ballista` feature, `--ballista df://host:port` (or `standalone`)
+//! runs the queries on a Ballista cluster with the bundle installed.
+//!
 //! Statements run in order. The first failing statement stops the run with exit code 1
 //! and a message naming the statement, its line and its source (`--continue-on-error`
 //! reports each failure and goes on, still exiting with 1 at the end).
@@ -71,6 +74,12 @@ struct Args {
     /// 1 if any failed). By default the first failure stops the run.
     #[clap(long)]
     continue_on_error: bool,
+
+    /// Run the queries on the Ballista cluster whose scheduler is at this URL
+    /// (`df://host:port`), or on an in-process one (`standalone`).
+    #[cfg(feature = "ballista")]
+    #[clap(long, value_name = "URL")]
+    ballista: Option<String>,
 }
 
 #[tokio::main]
@@ -91,7 +100,7 @@ async fn run(args: &Args) -> Result<bool> {
     if let Some(path) = &args.data_path {
         std::env::set_current_dir(Path::new(path))?;
     }
-    let ctx = session(args)?;
+    let ctx = session(args).await?;
     let mut sources: Vec<(String, String)> = Vec::new();
     for file in &args.file {
         sources.push((file.clone(), std::fs::read_to_string(file)?));
@@ -158,15 +167,32 @@ async fn execute(ctx: &SessionContext, statement: &Statement, printer: &Printer)
     printer.print(&schema, &batches, started.elapsed())
 }
 
-fn session(args: &Args) -> Result<SessionContext> {
+async fn session(args: &Args) -> Result<SessionContext> {
+    #[cfg(feature = "ballista")]
+    if let Some(url) = &args.ballista {
+        use datafusion_cpg_ballista::Cluster;
+        let cluster = match url.as_str() {
+            "standalone" => Cluster::Standalone,
+            url => Cluster::Remote(url.to_string()),
+        };
+        let ctx = datafusion_cpg_ballista::session(cluster).await?;
+        configure(ctx.state_ref().write().config_mut().options_mut(), args)?;
+        return Ok(ctx);
+    }
     let mut options = ConfigOptions::from_env()?;
+    configure(&mut options, args)?;
+    let ctx = SessionContext::new_with_config(SessionConfig::from(options)).enable_url_table();
+    datafusion_cpg::register_all(&ctx)?;
+    Ok(ctx)
+}
+
+/// The session options the arguments set.
+fn configure(options: &mut ConfigOptions, args: &Args) -> Result<()> {
+    options.catalog.information_schema = true;
     if let Some(batch_size) = args.batch_size {
         options.execution.batch_size = ConfigNonZeroUsize::try_new(batch_size)?;
     }
-    let config = SessionConfig::from(options).with_information_schema(true);
-    let ctx = SessionContext::new_with_config(config).enable_url_table();
-    datafusion_cpg::register_all(&ctx)?;
-    Ok(ctx)
+    Ok(())
 }
 
 fn parse_valid_file(path: &str) -> std::result::Result<String, String> {

@@ -257,3 +257,45 @@ fn a_killed_process_resumes_from_its_checkpoint_exactly_once() {
     assert_eq!(restarted.next(), "4", "only the file that came since");
     restarted.kill();
 }
+
+/// `--ballista standalone`: the statements run on an in-process Ballista cluster with
+/// the bundle, and print what they print in one process.
+#[cfg(feature = "ballista")]
+#[test]
+fn ballista_runs_the_statements_on_a_cluster() {
+    let sql = "CREATE TABLE spans AS SELECT value AS bstart, value + 3 AS bend FROM unnest(range(100)); \
+               SELECT stable_id('node', 'pkg/mod.py', bstart, bend) AS id, span_len(bstart, bend) AS n \
+               FROM spans WHERE bstart % 7 = 0 ORDER BY bstart";
+    let (local, err, ok) = cpg_sql(&["-q", "--format", "csv", "-c", sql]);
+    assert!(ok, "{err}");
+    let (cluster, err, ok) = cpg_sql(&[
+        "-q",
+        "--format",
+        "csv",
+        "--ballista",
+        "standalone",
+        "-c",
+        sql,
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(cluster, local);
+    assert_eq!(local.lines().count(), 16, "{local}");
+}
+
+/// A scheduler that is not there: a clear error and exit code 1.
+#[cfg(feature = "ballista")]
+#[test]
+fn ballista_without_a_scheduler_is_a_clear_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("df://127.0.0.1:{port}");
+    let (out, err, ok) = cpg_sql(&["-q", "--ballista", &url, "-c", "SELECT 1"]);
+    assert!(!ok && out.is_empty(), "{out}");
+    assert!(
+        err.contains("127.0.0.1") && !err.contains("panicked"),
+        "{err}"
+    );
+}

@@ -15,6 +15,7 @@
 pub mod delta;
 pub mod handles;
 pub mod listing;
+pub mod memory;
 
 use std::sync::Arc;
 
@@ -76,7 +77,25 @@ pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
         Arc::new(delta::DeltaCdfCodec),
         Arc::new(delta::DeltaSnapshotCodec),
         Arc::new(listing::UnboundedListingCodec),
+        Arc::new(memory::MemTableCodec),
     ]
+}
+
+/// Appends `bytes` to a payload with their length in front (see [`take_part`]).
+pub fn put_part(buf: &mut Vec<u8>, bytes: &[u8]) {
+    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    buf.extend_from_slice(bytes);
+}
+
+/// Takes the next part [`put_part`] wrote off the front of `buf`; `what` names the
+/// payload in the error.
+pub fn take_part<'a>(buf: &mut &'a [u8], what: &str) -> Result<&'a [u8]> {
+    let short = || DataFusionError::Plan(format!("{what} payload: too short"));
+    let (len, rest) = buf.split_first_chunk::<4>().ok_or_else(short)?;
+    let len = u32::from_le_bytes(*len) as usize;
+    let part = rest.get(..len).ok_or_else(short)?;
+    *buf = &rest[len..];
+    Ok(part)
 }
 
 /// The error of a JSON payload that does not parse, naming the codec entry.

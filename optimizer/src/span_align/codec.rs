@@ -26,7 +26,7 @@ use datafusion_proto::bytes::{
 use super::exec::{AlignPlan, OutputColumn, SpanAlignExec};
 use super::table::SpanAlignTable;
 use super::{AlignHow, AlignMode, TieBreaker};
-use crate::codec::{BundleCodec, CodecEntry};
+use crate::codec::{BundleCodec, CodecEntry, put_part, take_part};
 
 /// See the module docs.
 #[derive(Debug, Default)]
@@ -130,21 +130,8 @@ fn plan_from_json(
     })
 }
 
-/// Appends `bytes` with their length in front.
-fn put(buf: &mut Vec<u8>, bytes: &[u8]) {
-    buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    buf.extend_from_slice(bytes);
-}
-
-/// Takes the next length-prefixed part off the front of `buf`.
 fn take<'a>(buf: &mut &'a [u8]) -> Result<&'a [u8]> {
-    let (len, rest) = buf
-        .split_first_chunk::<4>()
-        .ok_or_else(|| bad("too short"))?;
-    let len = u32::from_le_bytes(*len) as usize;
-    let part = rest.get(..len).ok_or_else(|| bad("too short"))?;
-    *buf = &rest[len..];
-    Ok(part)
+    take_part(buf, NAME)
 }
 
 fn json_part(part: &[u8]) -> Result<Value> {
@@ -165,13 +152,13 @@ impl CodecEntry for SpanAlignCodec {
             return Ok(false);
         };
         let (left, right, plan) = table.parts();
-        put(buf, plan_json(plan).to_string().as_bytes());
+        put_part(buf, plan_json(plan).to_string().as_bytes());
         let codec = BundleCodec::default();
-        put(
+        put_part(
             buf,
             &logical_plan_to_bytes_with_extension_codec(left, &codec)?,
         );
-        put(
+        put_part(
             buf,
             &logical_plan_to_bytes_with_extension_codec(right, &codec)?,
         );
@@ -199,7 +186,7 @@ impl CodecEntry for SpanAlignCodec {
         let Some(align) = plan.downcast_ref::<SpanAlignExec>() else {
             return Ok(false);
         };
-        put(buf, plan_json(align.plan()).to_string().as_bytes());
+        put_part(buf, plan_json(align.plan()).to_string().as_bytes());
         let mut writer = StreamWriter::try_new(&mut *buf, &align.plan().schema)?;
         writer.finish()?;
         Ok(true)

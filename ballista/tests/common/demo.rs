@@ -1,0 +1,38 @@
+//! The demo (`examples/demo.sql`) as statements, and its results in a session.
+
+use std::time::Duration;
+
+use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::parser::DFParser;
+
+/// The demo's statements, its data paths made absolute (executors may run elsewhere).
+pub fn statements() -> Vec<String> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let sql = std::fs::read_to_string(format!("{root}/examples/demo.sql"))
+        .unwrap()
+        .replace("'examples/data/", &format!("'{root}/examples/data/"));
+    DFParser::parse_sql(&sql)
+        .unwrap()
+        .into_iter()
+        .map(|statement| statement.to_string())
+        .collect()
+}
+
+/// Runs the whole demo in `ctx`: each statement's result, rows sorted (the demo's
+/// summaries do not all order their rows).
+pub async fn results(ctx: &SessionContext) -> Vec<String> {
+    let mut results = vec![];
+    for statement in statements() {
+        let run = async { ctx.sql(&statement).await?.collect().await };
+        let batches = tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .unwrap_or_else(|_| panic!("{statement}: not done after 60 s"))
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        let text = pretty_format_batches(&batches).unwrap().to_string();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.sort_unstable();
+        results.push(format!("{statement}\n{}", lines.join("\n")));
+    }
+    results
+}
