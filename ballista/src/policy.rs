@@ -5,7 +5,8 @@
 //!
 //! Two policies apply, both must allow the plan: the executor's own (`cpg-executor
 //! --policy FILE`, which no client can change) and the one the task's session carries
-//! (`cpg.policy.*`, as the client set it).
+//! (`cpg.policy.*`, as the client set it). A replayed scan ([`ReplayedScanExec`]) is
+//! checked as the scan it planned again.
 
 use std::sync::Arc;
 
@@ -14,10 +15,13 @@ use ballista_executor::execution_engine::{
     DefaultExecutionEngine, ExecutionEngine, QueryStageExecutor,
 };
 use datafusion::common::Result;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::prelude::SessionConfig;
 use datafusion_cpg::optimizer::policy::physical::check_decoded_plan;
 use datafusion_cpg::optimizer::policy::{CpgOptions, SqlPolicy};
+
+use crate::replay::ReplayedScanExec;
 
 /// Ballista's default execution engine behind the policy check; see the module docs.
 #[derive(Default)]
@@ -36,6 +40,18 @@ impl PolicyEngine {
     }
 }
 
+/// Checks `plan` and, inside each replayed scan, the scan the executor planned again.
+fn check(plan: &Arc<dyn ExecutionPlan>, policy: &SqlPolicy) -> Result<()> {
+    check_decoded_plan(plan, policy)?;
+    plan.apply(|node| {
+        if let Some(scan) = node.downcast_ref::<ReplayedScanExec>() {
+            check_decoded_plan(scan.planned(), policy)?;
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
+}
+
 impl ExecutionEngine for PolicyEngine {
     fn create_query_stage_exec(
         &self,
@@ -48,10 +64,10 @@ impl ExecutionEngine for PolicyEngine {
         config: &SessionConfig,
     ) -> Result<Arc<dyn QueryStageExecutor>> {
         if let Some(policy) = &self.policy {
-            check_decoded_plan(&plan, policy)?;
+            check(&plan, policy)?;
         }
         if let Some(options) = config.options().extensions.get::<CpgOptions>() {
-            check_decoded_plan(&plan, &options.policy)?;
+            check(&plan, &options.policy)?;
         }
         self.engine.create_query_stage_exec(
             job_id,

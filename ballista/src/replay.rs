@@ -181,6 +181,11 @@ fn marked_partitions(marker: &Arc<dyn ExecutionPlan>) -> Result<Vec<usize>> {
 }
 
 impl ReplayedScanExec {
+    /// The whole scan, as planned where this node was built or decoded.
+    pub fn planned(&self) -> &Arc<dyn ExecutionPlan> {
+        &self.plan
+    }
+
     fn new(
         table: Arc<dyn TableProvider>,
         args: ScanArgs,

@@ -20,12 +20,13 @@ async fn rows(ctx: &SessionContext, sql: &str) -> String {
 }
 
 /// Runs every statement on a standalone cluster and in one process; the last one's
-/// results must be equal, and its plan distributed.
-async fn same_on_the_cluster(setup: &[String], sql: &str) {
+/// results must be equal, and its plan distributed (returned, as `EXPLAIN` shows it).
+async fn same_on_the_cluster(setup: &[String], sql: &str) -> String {
     let (cluster, local) = sessions(setup).await;
     assert_eq!(rows(&cluster, sql).await, rows(&local, sql).await, "{sql}");
     let text = tables::explain(&cluster, sql).await;
     assert!(text.contains("DistributedQueryExec"), "{text}");
+    text
 }
 
 /// A standalone cluster's session and a single-process one, each after `setup`.
@@ -88,12 +89,17 @@ async fn list_explode_and_lateral_unnest_with_ordinality() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn span_joins_and_span_align() {
-    same_on_the_cluster(
+    // Ballista plans sort-merge joins: the span join replaces them too.
+    let plan = same_on_the_cluster(
         &demo_tables(),
         "SELECT count(*), sum(t.bstart), sum(n.bend - n.bstart) FROM ast_nodes n \
          JOIN tokens t ON n.path = t.path AND t.bstart >= n.bstart AND t.bend <= n.bend",
     )
     .await;
+    assert!(
+        plan.contains("SpanJoinExec") && !plan.contains("SortMergeJoinExec"),
+        "{plan}"
+    );
     same_on_the_cluster(
         &demo_tables(),
         "SELECT count(*), count(DISTINCT path), sum(bstart) \

@@ -263,7 +263,8 @@ fn a_killed_process_resumes_from_its_checkpoint_exactly_once() {
 #[cfg(feature = "ballista")]
 #[test]
 fn ballista_runs_the_statements_on_a_cluster() {
-    let sql = "CREATE TABLE spans AS SELECT value AS bstart, value + 3 AS bend FROM unnest(range(100)); \
+    let sql = "CREATE TABLE spans AS SELECT bstart, bstart + 3 AS bend \
+               FROM (SELECT unnest(range(100)) AS bstart); \
                SELECT stable_id('node', 'pkg/mod.py', bstart, bend) AS id, span_len(bstart, bend) AS n \
                FROM spans WHERE bstart % 7 = 0 ORDER BY bstart";
     let (local, err, ok) = cpg_sql(&["-q", "--format", "csv", "-c", sql]);

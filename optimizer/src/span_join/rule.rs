@@ -1,9 +1,13 @@
-//! [`SpanJoinRule`]: the physical optimizer rule that replaces each hash join whose filter
+//! [`SpanJoinRule`]: the physical optimizer rule that replaces each equi-join whose filter
 //! is a span predicate by a [`SpanJoinExec`], unless `cpg.span_join.enabled` is false.
 //!
 //! It runs after DataFusion's rules (it is appended to the session's list, and to the
 //! list the bundle's planner uses for sessions passed over FFI), so it sees the join with
-//! its final partition mode and inputs and changes neither.
+//! its final partition mode and inputs. A hash join keeps its inputs. A sort-merge join
+//! (what DataFusion plans with `datafusion.optimizer.prefer_hash_join = false`, Ballista's
+//! default) is the same join partitioned by its keys: its inputs lose the sorts it added,
+//! and DataFusion's `EnsureRequirements` runs again so that an operator above which relied
+//! on its sorted output gets a sort back.
 
 use std::sync::Arc;
 
@@ -11,8 +15,11 @@ use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
+use datafusion::physical_optimizer::ensure_requirements::EnsureRequirements;
+use datafusion::physical_optimizer::output_requirements::OutputRequirements;
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::physical_plan::joins::HashJoinExec;
+use datafusion::physical_plan::joins::{HashJoinExec, PartitionMode, SortMergeJoinExec};
+use datafusion::physical_plan::sorts::sort::SortExec;
 
 use super::SpanJoinExec;
 use crate::options::CpgOptions;
@@ -38,6 +45,32 @@ pub fn enabled(config: &ConfigOptions) -> bool {
         .is_none_or(|options| options.span_join.enabled)
 }
 
+/// The partitioned hash join a filtered sort-merge join stands for: the same keys,
+/// filter, join type and NULL equality, over its inputs without the sorts it needs.
+fn as_hash_join(join: &SortMergeJoinExec) -> Result<Option<HashJoinExec>> {
+    if join.filter().is_none() {
+        return Ok(None);
+    }
+    let unsorted = |input: &Arc<dyn ExecutionPlan>| match input.downcast_ref::<SortExec>() {
+        Some(sort) if sort.preserve_partitioning() && sort.fetch().is_none() => {
+            Arc::clone(sort.input())
+        }
+        _ => Arc::clone(input),
+    };
+    HashJoinExec::try_new(
+        unsorted(join.left()),
+        unsorted(join.right()),
+        join.on().to_vec(),
+        join.filter().clone(),
+        &join.join_type(),
+        None,
+        PartitionMode::Partitioned,
+        join.null_equality(),
+        false,
+    )
+    .map(Some)
+}
+
 impl PhysicalOptimizerRule for SpanJoinRule {
     fn optimize(
         &self,
@@ -47,16 +80,37 @@ impl PhysicalOptimizerRule for SpanJoinRule {
         if !enabled(config) {
             return Ok(plan);
         }
-        plan.transform_up(|node| {
-            let Some(join) = node.downcast_ref::<HashJoinExec>() else {
-                return Ok(Transformed::no(node));
-            };
-            Ok(match SpanJoinExec::try_replace(join)? {
-                Some(span_join) => Transformed::yes(Arc::new(span_join) as Arc<dyn ExecutionPlan>),
-                None => Transformed::no(node),
+        let mut merge_joins_replaced = false;
+        let plan = plan
+            .transform_up(|node| {
+                let span_join = if let Some(join) = node.downcast_ref::<HashJoinExec>() {
+                    SpanJoinExec::try_replace(join)?
+                } else if let Some(join) = node.downcast_ref::<SortMergeJoinExec>() {
+                    let span_join = match as_hash_join(join)? {
+                        Some(join) => SpanJoinExec::try_replace(&join)?,
+                        None => None,
+                    };
+                    merge_joins_replaced |= span_join.is_some();
+                    span_join
+                } else {
+                    None
+                };
+                Ok(match span_join {
+                    Some(span_join) => {
+                        Transformed::yes(Arc::new(span_join) as Arc<dyn ExecutionPlan>)
+                    }
+                    None => Transformed::no(node),
+                })
             })
-        })
-        .data()
+            .data()?;
+        if merge_joins_replaced {
+            // The plan's own ordering and distribution (a top-level ORDER BY) are kept
+            // as DataFusion's planner keeps them while its rules run.
+            let plan = OutputRequirements::new_add_mode().optimize(plan, config)?;
+            let plan = EnsureRequirements::new().optimize(plan, config)?;
+            return OutputRequirements::new_remove_mode().optimize(plan, config);
+        }
+        Ok(plan)
     }
 
     fn name(&self) -> &str {
