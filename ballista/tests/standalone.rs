@@ -20,13 +20,14 @@ async fn rows(ctx: &SessionContext, sql: &str) -> String {
 }
 
 /// Runs every statement on a standalone cluster and in one process; the last one's
-/// results must be equal, and its plan distributed (returned, as `EXPLAIN` shows it).
+/// results must be equal, and its plan distributed. Returns the cluster's `EXPLAIN`
+/// (its physical plan and stages).
 async fn same_on_the_cluster(setup: &[String], sql: &str) -> String {
     let (cluster, local) = sessions(setup).await;
     assert_eq!(rows(&cluster, sql).await, rows(&local, sql).await, "{sql}");
     let text = tables::explain(&cluster, sql).await;
     assert!(text.contains("DistributedQueryExec"), "{text}");
-    text
+    rows(&cluster, &format!("EXPLAIN {sql}")).await
 }
 
 /// A standalone cluster's session and a single-process one, each after `setup`.
