@@ -114,9 +114,7 @@ impl SchedulerFlags {
         }
         // Each client session is planned in a session with the bundle; the client's
         // settings (`cpg.policy.*` among them) arrive in `config`.
-        .with_override_session_builder(Arc::new(|config: SessionConfig| {
-            bundle_state(config).map_err(Into::into)
-        }))
+        .with_override_session_builder(Arc::new(|config: SessionConfig| bundle_state(config)))
         .with_override_config_producer(Arc::new(move || session_config.clone()));
         if let Some(id) = &self.scheduler_id {
             scheduler.scheduler_id = id.clone();
