@@ -30,11 +30,22 @@ const BUNDLE: u8 = 1;
 const REPLAYED_SCAN: u8 = 2;
 
 /// See the module docs.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ClusterCodec {
     ballista_logical: BallistaLogicalExtensionCodec,
     ballista_physical: BallistaPhysicalExtensionCodec,
     bundle: BundleCodec,
+}
+
+impl Default for ClusterCodec {
+    /// Plans leave the process: the bundle's portable entries, in-memory tables included.
+    fn default() -> Self {
+        Self {
+            ballista_logical: BallistaLogicalExtensionCodec::default(),
+            ballista_physical: BallistaPhysicalExtensionCodec::default(),
+            bundle: BundleCodec::portable(),
+        }
+    }
 }
 
 /// Writes Ballista's encoding if Ballista's codec takes the node, else the bundle's.

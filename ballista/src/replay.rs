@@ -265,7 +265,7 @@ impl ReplayedScanExec {
         };
         put_part(buf, &serde_json::to_vec(&header).map_err(bad)?);
         let mut table = vec![];
-        BundleCodec::default().try_encode_table_provider(
+        BundleCodec::portable().try_encode_table_provider(
             &TableReference::bare("scan"),
             Arc::clone(&self.table),
             &mut table,
@@ -289,7 +289,7 @@ impl ReplayedScanExec {
             .map(|_| Expr::from_bytes_with_ctx(take(&mut rest)?, ctx))
             .collect::<Result<Vec<_>>>()?;
         let schema = StreamReader::try_new(Cursor::new(take(&mut rest)?), None)?.schema();
-        let table = BundleCodec::default().try_decode_table_provider(
+        let table = BundleCodec::portable().try_decode_table_provider(
             table_payload,
             &TableReference::bare("scan"),
             schema,

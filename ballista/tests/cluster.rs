@@ -200,6 +200,23 @@ async fn the_bundle_runs_on_a_scheduler_and_two_executor_processes() {
          FROM span_align('tokens', 'ast_nodes', 'contained_best')",
     )
     .await;
+    // span_align over the client's in-memory tables: its inputs' plans travel inside
+    // its payload, with their rows.
+    let in_memory = [
+        demo.to_vec(),
+        vec![
+            "CREATE TABLE mem_nodes AS SELECT * FROM ast_nodes WHERE path < 'j'".to_string(),
+            "CREATE TABLE mem_tokens AS SELECT * FROM tokens WHERE path < 'j'".to_string(),
+        ],
+    ]
+    .concat();
+    same_on_the_cluster(
+        &cluster,
+        &in_memory,
+        "SELECT count(*), count(DISTINCT path), sum(bstart) \
+         FROM span_align('mem_tokens', 'mem_nodes', 'contained_best')",
+    )
+    .await;
 
     // The Delta providers: their scans are planned on the scheduler and read on the
     // executors (cpg.delta_cdf_exec.v1 / the snapshot's scan).

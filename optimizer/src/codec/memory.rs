@@ -1,7 +1,8 @@
 //! The portable encoding of DataFusion's in-memory table (`cpg.mem_table.v1`): each
 //! partition's batches in Arrow IPC. What `CREATE TABLE .. AS SELECT` builds in a
 //! client's session is a `MemTable`; a query over it on a cluster sends its rows along
-//! (bounded by the cluster's gRPC message size, `ballista.grpc_client_max_message_size`).
+//! (bounded by the cluster's gRPC message size). Only in [`super::portable_codec_entries`]:
+//! within a process an in-memory table crosses by handle.
 
 use std::io::Cursor;
 use std::sync::Arc;

@@ -69,11 +69,25 @@ pub trait CodecEntry: std::fmt::Debug + Send + Sync {
 }
 
 /// Every portable encoding the bundle has (the DML nodes live only inside one planning
-/// call and need none).
+/// call and need none). In-memory tables are not among them: within a process they cross
+/// by handle, without copying their rows (see [`portable_codec_entries`]).
 pub fn codec_entries() -> Vec<Arc<dyn CodecEntry>> {
     vec![
         Arc::new(crate::span_join::codec::SpanJoinCodec),
-        Arc::new(crate::span_align::codec::SpanAlignCodec),
+        Arc::new(crate::span_align::codec::SpanAlignCodec::default()),
+        Arc::new(delta::DeltaCdfCodec),
+        Arc::new(delta::DeltaSnapshotCodec),
+        Arc::new(listing::UnboundedListingCodec),
+    ]
+}
+
+/// [`codec_entries`] for plans that leave the process (a cluster): in-memory tables
+/// travel with their rows (`cpg.mem_table.v1`), and the plans nested in a payload
+/// (`span_align`'s inputs) are encoded with these entries too.
+pub fn portable_codec_entries() -> Vec<Arc<dyn CodecEntry>> {
+    vec![
+        Arc::new(crate::span_join::codec::SpanJoinCodec),
+        Arc::new(crate::span_align::codec::SpanAlignCodec::portable()),
         Arc::new(delta::DeltaCdfCodec),
         Arc::new(delta::DeltaSnapshotCodec),
         Arc::new(listing::UnboundedListingCodec),
@@ -118,6 +132,13 @@ impl Default for BundleCodec {
 }
 
 impl BundleCodec {
+    /// The codec for plans that leave the process: [`portable_codec_entries`].
+    pub fn portable() -> Self {
+        Self {
+            entries: portable_codec_entries(),
+        }
+    }
+
     /// Writes the payload of the first entry that encodes the object (`encode` says
     /// whether it did), tagged with the entry's name; else the object's handle.
     fn encode(

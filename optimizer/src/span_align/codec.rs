@@ -30,7 +30,26 @@ use crate::codec::{BundleCodec, CodecEntry, put_part, take_part};
 
 /// See the module docs.
 #[derive(Debug, Default)]
-pub struct SpanAlignCodec;
+pub struct SpanAlignCodec {
+    /// Whether the inputs' plans are encoded with [`BundleCodec::portable`] (else by
+    /// handle where they can be).
+    portable: bool,
+}
+
+impl SpanAlignCodec {
+    /// The entry of [`crate::codec::portable_codec_entries`].
+    pub fn portable() -> Self {
+        Self { portable: true }
+    }
+
+    fn inputs_codec(&self) -> BundleCodec {
+        if self.portable {
+            BundleCodec::portable()
+        } else {
+            BundleCodec::default()
+        }
+    }
+}
 
 const NAME: &str = "cpg.span_align.v1";
 
@@ -153,7 +172,7 @@ impl CodecEntry for SpanAlignCodec {
         };
         let (left, right, plan) = table.parts();
         put_part(buf, plan_json(plan).to_string().as_bytes());
-        let codec = BundleCodec::default();
+        let codec = self.inputs_codec();
         put_part(
             buf,
             &logical_plan_to_bytes_with_extension_codec(left, &codec)?,
@@ -174,7 +193,7 @@ impl CodecEntry for SpanAlignCodec {
     ) -> Result<Option<Arc<dyn TableProvider>>> {
         let mut rest = buf;
         let plan = plan_from_json(&json_part(take(&mut rest)?)?, schema)?;
-        let codec = BundleCodec::default();
+        let codec = self.inputs_codec();
         let left = logical_plan_from_bytes_with_extension_codec(take(&mut rest)?, ctx, &codec)?;
         let right = logical_plan_from_bytes_with_extension_codec(take(&mut rest)?, ctx, &codec)?;
         Ok(Some(Arc::new(SpanAlignTable::from_parts(
